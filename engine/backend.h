@@ -1,0 +1,80 @@
+#pragma once
+// What every compute backend (CPU reference, CUDA) offers: contexts that consume tokens and
+// produce logits, with checkpoints and saved states.
+
+#include "memory_report.h"
+#include "model.h"
+#include "result.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sala {
+
+struct ForwardOptions {
+    bool allLogits = false;  // logits for every token of the call, not just the last
+    bool lastHidden = false; // final-norm output of the last token
+    bool selections = false; // blocks chosen by the last token in every sparse layer
+};
+
+struct ForwardOutput {
+    std::vector<float> logits;     // [rows, vocab]
+    std::vector<float> hiddenLast; // [hidden], before the logit divisor
+    // sparse layer index -> [kvHeads][topkTotal] block ids, ascending, padded with -1
+    std::map<int, std::vector<std::vector<int>>> selections;
+};
+
+using CheckpointId = int;
+
+// The state of one token sequence: caches of the sparse layers, states of the linear layers.
+class Context {
+public:
+    virtual ~Context() = default;
+
+    int64_t position() const { return static_cast<int64_t>(tokens_.size()); }
+    const std::vector<int>& tokens() const { return tokens_; }
+
+    // Appends tokens (a prefill chunk or one decode step) and computes their outputs.
+    virtual Status forward(std::span<const int> tokens, const ForwardOptions& options,
+                           ForwardOutput& output) = 0;
+
+    // Remembers the current state; rollback() returns to it exactly.
+    virtual CheckpointId checkpoint() = 0;
+    virtual Status rollback(CheckpointId id) = 0;
+    virtual void dropCheckpoint(CheckpointId id) = 0;
+    virtual void reset() = 0;
+
+    // Saves the whole state to a file tied to the model's fingerprint, and loads it back.
+    virtual Status save(const std::filesystem::path& file) const = 0;
+    virtual Status load(const std::filesystem::path& file) = 0;
+
+    virtual MemoryReport memory() const = 0;
+
+protected:
+    std::vector<int> tokens_;
+};
+
+enum class BackendKind { Auto, Cpu, Cuda };
+
+struct BackendOptions {
+    int threads = 0; // CPU threads; 0 = all cores
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;
+    virtual const Model& model() const = 0;
+    virtual Result<std::unique_ptr<Context>> createContext() = 0;
+};
+
+Result<BackendKind> parseBackendKind(const std::string& name);
+Result<std::unique_ptr<Backend>> createBackend(BackendKind kind, std::shared_ptr<const Model> model,
+                                               const BackendOptions& options = {});
+
+} // namespace sala

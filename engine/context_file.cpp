@@ -1,0 +1,169 @@
+#include "context_file.h"
+
+#include <cstring>
+#include <string>
+
+namespace sala {
+namespace {
+
+constexpr char kMagic[8] = {'F', 'O', 'L', 'I', 'O', 'C', 'T', 'X'};
+constexpr char kEndMagic[8] = {'F', 'O', 'L', 'I', 'O', 'E', 'N', 'D'};
+
+struct RawHeader {
+    char magic[8];
+    uint32_t version;
+    uint32_t numLayers;
+    uint64_t fingerprint;
+    int64_t position;
+};
+
+struct RawSection {
+    char tag[8]; // "SECTION\0" or the end magic
+    uint32_t kind;
+    uint32_t layer;
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t bytes;
+    uint64_t checksum;
+};
+
+constexpr char kSectionTag[8] = {'S', 'E', 'C', 'T', 'I', 'O', 'N', 0};
+
+Error fileError(const std::filesystem::path& p, const std::string& what) {
+    return makeError(ErrorCode::Format, p.string() + ": " + what);
+}
+
+} // namespace
+
+uint64_t checksum64(const void* data, size_t bytes, uint64_t seed) {
+    // Word-wise multiply-xor mixing: fast enough for gigabytes and sensitive to any flip.
+    const auto* p = static_cast<const unsigned char*>(data);
+    uint64_t h = seed ^ 0x9e3779b97f4a7c15ull ^ (bytes * 0xff51afd7ed558ccdull);
+    size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        h ^= w * 0xc2b2ae3d27d4eb4full;
+        h = ((h << 31) | (h >> 33)) * 0x9e3779b97f4a7c15ull;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, p + i, bytes - i);
+    h ^= tail * 0x165667b19e3779f9ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+Result<ContextFileWriter> ContextFileWriter::create(const std::filesystem::path& file,
+                                                    const ContextFileHeader& header) {
+    ContextFileWriter w;
+    w.target_ = file;
+    w.temp_ = file;
+    w.temp_ += ".partial";
+    w.file_.reset(std::fopen(w.temp_.c_str(), "wb"));
+    if (!w.file_) return makeError(ErrorCode::Io, w.temp_.string() + ": cannot create file");
+    RawHeader raw{};
+    std::memcpy(raw.magic, kMagic, 8);
+    raw.version = kContextFileVersion;
+    raw.numLayers = header.numLayers;
+    raw.fingerprint = header.fingerprint;
+    raw.position = header.position;
+    if (std::fwrite(&raw, sizeof raw, 1, w.file_.get()) != 1)
+        return makeError(ErrorCode::Io, w.temp_.string() + ": write failed");
+    return w;
+}
+
+Status ContextFileWriter::write(SectionKind kind, uint32_t layer, SectionType type,
+                                const void* data, uint64_t bytes) {
+    RawSection s{};
+    std::memcpy(s.tag, kSectionTag, 8);
+    s.kind = static_cast<uint32_t>(kind);
+    s.layer = layer;
+    s.type = static_cast<uint32_t>(type);
+    s.bytes = bytes;
+    s.checksum = checksum64(data, bytes);
+    if (std::fwrite(&s, sizeof s, 1, file_.get()) != 1 ||
+        (bytes > 0 && std::fwrite(data, 1, bytes, file_.get()) != bytes))
+        return makeError(ErrorCode::Io, temp_.string() + ": write failed (disk full?)");
+    ++sections_;
+    return {};
+}
+
+Status ContextFileWriter::finish() {
+    RawSection end{};
+    std::memcpy(end.tag, kEndMagic, 8);
+    end.bytes = sections_;
+    bool ok = std::fwrite(&end, sizeof end, 1, file_.get()) == 1;
+    ok = std::fflush(file_.get()) == 0 && ok;
+    ok = std::fclose(file_.release()) == 0 && ok;
+    std::error_code ec;
+    if (!ok) {
+        std::filesystem::remove(temp_, ec);
+        return makeError(ErrorCode::Io, temp_.string() + ": write failed (disk full?)");
+    }
+    std::filesystem::rename(temp_, target_, ec);
+    if (ec) return makeError(ErrorCode::Io, target_.string() + ": " + ec.message());
+    return {};
+}
+
+Result<ContextFileReader> ContextFileReader::open(const std::filesystem::path& file,
+                                                  uint64_t expectedFingerprint) {
+    ContextFileReader r;
+    r.path_ = file;
+    std::error_code ec;
+    r.fileSize_ = std::filesystem::file_size(file, ec);
+    if (ec) return makeError(ErrorCode::NotFound, file.string() + ": cannot open saved state");
+    r.file_.reset(std::fopen(file.c_str(), "rb"));
+    if (!r.file_) return makeError(ErrorCode::Io, file.string() + ": cannot open saved state");
+    RawHeader raw{};
+    if (std::fread(&raw, sizeof raw, 1, r.file_.get()) != 1 || std::memcmp(raw.magic, kMagic, 8))
+        return fileError(file, "not a Folio saved state");
+    if (raw.version != kContextFileVersion)
+        return makeError(ErrorCode::Unsupported, file.string() + ": saved-state format version " +
+                                                     std::to_string(raw.version) +
+                                                     " is not supported (expected " +
+                                                     std::to_string(kContextFileVersion) + ")");
+    if (raw.fingerprint != expectedFingerprint)
+        return makeError(ErrorCode::Mismatch,
+                         file.string() + ": the state was saved with a different model");
+    if (raw.position < 0) return fileError(file, "negative position");
+    r.header_ = {raw.fingerprint, raw.position, raw.numLayers};
+    return r;
+}
+
+Result<bool> ContextFileReader::next(SectionInfo& info) {
+    if (pending_ && std::fseek(file_.get(), static_cast<long>(current_.bytes), SEEK_CUR) != 0)
+        return fileError(path_, "truncated");
+    pending_ = false;
+    RawSection s{};
+    if (std::fread(&s, sizeof s, 1, file_.get()) != 1)
+        return fileError(path_, "truncated (no end marker)");
+    if (!std::memcmp(s.tag, kEndMagic, 8)) {
+        if (s.bytes != sectionsSeen_) return fileError(path_, "section count mismatch");
+        return false;
+    }
+    if (std::memcmp(s.tag, kSectionTag, 8)) return fileError(path_, "damaged section header");
+    const long here = std::ftell(file_.get());
+    if (here < 0 || s.bytes > fileSize_ - static_cast<uint64_t>(here))
+        return fileError(path_, "truncated section");
+    current_ = {static_cast<SectionKind>(s.kind), s.layer, static_cast<SectionType>(s.type),
+                s.bytes};
+    currentChecksum_ = s.checksum;
+    info = current_;
+    pending_ = true;
+    ++sectionsSeen_;
+    return true;
+}
+
+Status ContextFileReader::read(void* data, uint64_t bytes) {
+    if (!pending_ || bytes != current_.bytes)
+        return makeError(ErrorCode::Internal, "context file: read outside a section");
+    if (bytes > 0 && std::fread(data, 1, bytes, file_.get()) != bytes)
+        return fileError(path_, "truncated section");
+    pending_ = false;
+    if (checksum64(data, bytes) != currentChecksum_)
+        return fileError(path_, "damaged data (checksum mismatch)");
+    return {};
+}
+
+} // namespace sala

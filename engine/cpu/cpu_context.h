@@ -1,0 +1,48 @@
+#pragma once
+
+#include "cpu_backend.h"
+
+#include <map>
+
+namespace sala::cpu {
+
+class CpuContext final : public Context {
+public:
+    explicit CpuContext(CpuBackend& backend);
+
+    Status forward(std::span<const int> tokens, const ForwardOptions& options,
+                   ForwardOutput& output) override;
+    CheckpointId checkpoint() override;
+    Status rollback(CheckpointId id) override;
+    void dropCheckpoint(CheckpointId id) override;
+    void reset() override;
+    Status save(const std::filesystem::path& file) const override;
+    Status load(const std::filesystem::path& file) override;
+    MemoryReport memory() const override;
+
+private:
+    struct Checkpoint {
+        int64_t position = 0;
+        std::vector<std::vector<float>> linearStates;
+    };
+    struct Scratch; // buffers of one forward call
+
+    Status forwardLayers(std::span<const int> tokens, const ForwardOptions& options,
+                         ForwardOutput& output);
+    void sparseMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out,
+                     ForwardOutput* selections);
+    void lightningMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out);
+    void mlp(int layer, Scratch& s, int64_t count, float* out);
+    void truncateTo(int64_t position);
+
+    CpuBackend& backend_;
+    const ModelConfig& config_;
+    std::vector<SparseCache> sparse_;        // per layer; empty for lightning layers
+    std::vector<std::vector<float>> linear_; // per layer; empty for sparse layers
+    std::map<CheckpointId, Checkpoint> checkpoints_;
+    CheckpointId nextCheckpoint_ = 1;
+    uint64_t workspaceHighWater_ = 0;
+    bool broken_ = false; // a forward failed midway; only reset/rollback/load recover
+};
+
+} // namespace sala::cpu

@@ -1,0 +1,75 @@
+#include "generator.h"
+
+#include <algorithm>
+
+namespace sala {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+} // namespace
+
+double GenerationStats::prefillTokensPerSecond() const {
+    return prefillSeconds > 0 ? promptTokens / prefillSeconds : 0;
+}
+double GenerationStats::decodeTokensPerSecond() const {
+    return decodeSeconds > 0 ? generatedTokens / decodeSeconds : 0;
+}
+
+Status prefill(Context& ctx, std::span<const int> tokens, int chunk,
+               const PrefillProgress& progress, ForwardOutput& last) {
+    if (chunk <= 0) return makeError(ErrorCode::InvalidArgument, "the prefill chunk must be > 0");
+    const int64_t total = static_cast<int64_t>(tokens.size());
+    for (int64_t done = 0; done < total;) {
+        if (progress && !progress(done, total))
+            return makeError(ErrorCode::Cancelled, "prefill cancelled");
+        const int64_t n = std::min<int64_t>(chunk, total - done);
+        SALA_TRY(ctx.forward(tokens.subspan(done, n), ForwardOptions{}, last));
+        done += n;
+    }
+    if (progress) progress(total, total);
+    return {};
+}
+
+Result<GenerationResult> generate(Context& ctx, std::span<const int> prompt,
+                                  const GenerationOptions& options, const PrefillProgress& progress,
+                                  const TokenCallback& onToken) {
+    if (prompt.empty()) return makeError(ErrorCode::InvalidArgument, "the prompt is empty");
+    SALA_TRY(validate(options.sampling));
+    if (options.maxTokens < 0)
+        return makeError(ErrorCode::InvalidArgument, "max tokens must not be negative");
+    GenerationResult result;
+    result.stats.promptTokens = static_cast<int64_t>(prompt.size());
+    ForwardOutput out;
+    auto start = Clock::now();
+    SALA_TRY(prefill(ctx, prompt, options.prefillChunk, progress, out));
+    result.stats.prefillSeconds = secondsSince(start);
+
+    Sampler sampler(options.sampling);
+    start = Clock::now();
+    for (int i = 0; i < options.maxTokens; ++i) {
+        const size_t vocab = out.logits.size();
+        auto token = sampler.sample(std::span<const float>(out.logits.data(), vocab), ctx.tokens());
+        if (!token) return token.error();
+        result.tokens.push_back(*token);
+        ++result.stats.generatedTokens;
+        const bool keepGoing = !onToken || onToken(*token);
+        if (std::find(options.stopTokens.begin(), options.stopTokens.end(), *token) !=
+            options.stopTokens.end()) {
+            result.reason = StopReason::StopToken;
+            break;
+        }
+        const int fed = *token;
+        SALA_TRY(ctx.forward(std::span<const int>(&fed, 1), ForwardOptions{}, out));
+        if (!keepGoing) {
+            result.reason = StopReason::Stopped;
+            break;
+        }
+    }
+    result.stats.decodeSeconds = secondsSince(start);
+    return result;
+}
+
+} // namespace sala
