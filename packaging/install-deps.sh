@@ -18,7 +18,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools
 )
 if [ "$gui" = 1 ]; then
-    packages+=(libqt6charts6-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev xvfb xauth)
+    packages+=(libqt6charts6-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev libzip-dev libxml2-dev xvfb xauth)
 fi
 
 sudo_cmd=()

@@ -9,5 +9,6 @@ namespace folio::cli {
 int runGenerate(const std::vector<std::string>& args);
 int runCheckGolden(const std::vector<std::string>& args);
 int runTokenize(const std::vector<std::string>& args);
+int runLibrary(const std::vector<std::string>& args);
 
 } // namespace folio::cli

@@ -17,7 +17,9 @@ void usage(std::FILE* out) {
                "           [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
                "           [--chunk N] [--threads N] [--backend auto|cpu|cuda] [--stats]\n"
                "  check-golden CASE_DIR [--backend auto|cpu|cuda] [--threads N]\n"
-               "  tokenize --model DIR (--text T | --file F)\n"
+               "  tokenize --model DIR (--text T | --file F) [--no-bos]\n"
+               "  library (import PATH... [--collection NAME] | list | show ID [--text] |\n"
+               "           search QUERY | remove ID | budget ID... --context N) [--db PATH]\n"
                "\n"
                "Run 'folio-cli COMMAND --help' for details.\n",
                out);
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     if (command == "generate") return folio::cli::runGenerate(args);
     if (command == "check-golden") return folio::cli::runCheckGolden(args);
     if (command == "tokenize") return folio::cli::runTokenize(args);
+    if (command == "library") return folio::cli::runLibrary(args);
     std::fprintf(stderr, "folio-cli: unknown command \"%s\"\n\n", command.c_str());
     usage(stderr);
     return 2;
