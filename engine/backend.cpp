@@ -1,6 +1,9 @@
 #include "backend.h"
 
 #include "cpu/cpu_backend.h"
+#ifdef FOLIO_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+#endif
 
 namespace sala {
 
@@ -12,11 +15,46 @@ Result<BackendKind> parseBackendKind(const std::string& name) {
                      "unknown backend \"" + name + "\" (expected auto, cpu or cuda)");
 }
 
+bool cudaBackendAvailable(std::string* why) {
+#ifdef FOLIO_HAVE_CUDA
+    return cuda::cudaAvailable(why);
+#else
+    if (why) *why = "this build of Folio has no CUDA backend";
+    return false;
+#endif
+}
+
+namespace {
+
+Result<std::unique_ptr<Backend>> createCuda(std::shared_ptr<const Model> model,
+                                            const BackendOptions& options) {
+#ifdef FOLIO_HAVE_CUDA
+    cuda::CudaBackendOptions o;
+    o.vramLimit = options.vramLimit;
+    o.prefillChunk = options.prefillChunk;
+    o.randomWeights = options.randomWeights;
+    o.seed = options.seed;
+    auto backend = cuda::CudaBackend::create(std::move(model), o);
+    if (!backend) return backend.error();
+    return std::unique_ptr<Backend>(std::move(backend).value());
+#else
+    (void)model;
+    (void)options;
+    return makeError(ErrorCode::Unsupported, "this build of Folio has no CUDA backend");
+#endif
+}
+
+} // namespace
+
 Result<std::unique_ptr<Backend>> createBackend(BackendKind kind, std::shared_ptr<const Model> model,
                                                const BackendOptions& options) {
     if (!model) return makeError(ErrorCode::InvalidArgument, "no model");
-    if (kind == BackendKind::Cuda)
-        return makeError(ErrorCode::Unsupported, "this build of Folio has no CUDA backend");
+    if (model->weights.layers.empty() && !options.randomWeights)
+        return makeError(ErrorCode::InvalidArgument, "the model has no weights loaded");
+    if (kind == BackendKind::Cuda || (kind == BackendKind::Auto && cudaBackendAvailable()))
+        return createCuda(std::move(model), options);
+    if (options.randomWeights)
+        return makeError(ErrorCode::Unsupported, "random weights need the CUDA backend");
     try {
         return std::unique_ptr<Backend>(
             std::make_unique<cpu::CpuBackend>(std::move(model), options));

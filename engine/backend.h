@@ -55,6 +55,13 @@ public:
 
     virtual MemoryReport memory() const = 0;
 
+    // Makes room for a context of `tokens` tokens up front, so a long prefill does not grow
+    // (and transiently double) its caches. Fails clearly when the length cannot fit.
+    virtual Status reserve(int64_t tokens) {
+        (void)tokens;
+        return {};
+    }
+
 protected:
     std::vector<int> tokens_;
 };
@@ -62,8 +69,15 @@ protected:
 enum class BackendKind { Auto, Cpu, Cuda };
 
 struct BackendOptions {
-    int threads = 0; // CPU threads; 0 = all cores
+    int threads = 0;            // CPU threads; 0 = all cores
+    uint64_t vramLimit = 0;     // CUDA: bytes the engine may use; 0 = all free memory
+    int prefillChunk = 8192;    // CUDA: the largest chunk the workspace is planned for
+    bool randomWeights = false; // CUDA: random weights of the model's shapes (benchmarks)
+    uint64_t seed = 1;
 };
+
+// True when this build has the CUDA backend and a CUDA GPU is usable; `why` says why not.
+bool cudaBackendAvailable(std::string* why = nullptr);
 
 class Backend {
 public:

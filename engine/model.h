@@ -23,4 +23,10 @@ struct Model {
 // every tensor against the configuration.
 Result<std::shared_ptr<const Model>> loadModel(const std::filesystem::path& dir);
 
+// A model described by its configuration alone, without host weights: backends that can
+// make random weights (the CUDA backend, for benchmarks) build it from this. The fingerprint
+// covers the configuration and the seed of the random weights.
+Result<std::shared_ptr<const Model>> configOnlyModel(const std::filesystem::path& configFile,
+                                                     uint64_t seed);
+
 } // namespace sala

@@ -216,4 +216,13 @@ void sparseAttention(ThreadPool& pool, const SparseParams& p, const SparseCache&
     });
 }
 
+void attendBlocks(const SparseParams& p, const SparseCache& cache, const float* qHead, int64_t pos,
+                  int g, const std::vector<int>& blocks, float* out) {
+    std::vector<int> used;
+    for (int b : blocks)
+        if (b >= 0) used.push_back(b);
+    std::vector<float> scores;
+    attendHead(p, cache, qHead, pos, g, used, scores, out);
+}
+
 } // namespace sala::cpu

@@ -54,4 +54,10 @@ void sparseAttention(ThreadPool& pool, const SparseParams& p, const SparseCache&
                      const float* q, int64_t startPos, int64_t tokens, float* out,
                      std::vector<std::vector<int>>* lastSelection);
 
+// The attention step alone for one query head `qHead` [dim] at `pos` in kv group `g`, over
+// a given block list (negative entries are padding), so GPU kernels that take the list as
+// input can be checked against the same arithmetic.
+void attendBlocks(const SparseParams& p, const SparseCache& cache, const float* qHead, int64_t pos,
+                  int g, const std::vector<int>& blocks, float* out);
+
 } // namespace sala::cpu

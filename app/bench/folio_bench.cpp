@@ -1,0 +1,232 @@
+// folio-bench: prefill and decode speed and memory of the engine at several context lengths,
+// each figure set against the device's measured ceilings. No Qt.
+
+#include "bench_model.h"
+#include "cli_args.h"
+
+#include "backend.h"
+#include "memory_plan.h"
+#ifdef FOLIO_HAVE_CUDA
+#include "cuda/device_ceilings.h"
+#endif
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+using folio::cli::Args;
+
+namespace {
+
+const char* kHelp =
+    "Usage: folio-bench (--config CONFIG.json --random-weights | --model DIR)\n"
+    "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
+    "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
+    "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
+    "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
+    "bandwidth, and each figure as a fraction of its roofline.\n";
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+struct Row {
+    int64_t context = 0;
+    double prefillSeconds = 0, ttftSeconds = 0, decodeTokS = 0;
+    int decoded = 0;
+    sala::MemoryReport memory;
+    double prefillFraction = 0, decodeFraction = 0;
+    std::string error;
+};
+
+std::vector<int64_t> parseList(const std::string& s) {
+    std::vector<int64_t> out;
+    std::stringstream ss(s);
+    for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoll(item));
+    return out;
+}
+
+double gib(uint64_t b) {
+    return b / (1024.0 * 1024 * 1024);
+}
+
+int argmax(const std::vector<float>& v) {
+    return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, uint64_t seed) {
+    Row row;
+    row.context = length;
+    const sala::ModelConfig& c = backend.model().config;
+    auto ctx = backend.createContext();
+    if (!ctx) {
+        row.error = ctx.error().message;
+        return row;
+    }
+    if (auto st = (*ctx)->reserve(length + decode); !st.ok()) {
+        row.error = st.error().message;
+        return row;
+    }
+    std::mt19937 rng(static_cast<uint32_t>(seed));
+    std::uniform_int_distribution<int> token(3, c.vocabSize - 1);
+    std::vector<int> ids(static_cast<size_t>(chunk));
+    sala::ForwardOutput out;
+    auto start = Clock::now();
+    for (int64_t done = 0; done < length;) {
+        const int64_t n = std::min<int64_t>(chunk, length - done);
+        for (int64_t i = 0; i < n; ++i) ids[i] = token(rng);
+        if (auto st = (*ctx)->forward(std::span<const int>(ids.data(), n), {}, out); !st.ok()) {
+            row.error = st.error().message;
+            return row;
+        }
+        done += n;
+    }
+    row.prefillSeconds = since(start);
+    int next = argmax(out.logits);
+    row.ttftSeconds = since(start);
+    row.memory = (*ctx)->memory();
+    start = Clock::now();
+    for (int i = 0; i < decode; ++i) {
+        if (auto st = (*ctx)->forward(std::span<const int>(&next, 1), {}, out); !st.ok()) {
+            row.error = st.error().message;
+            return row;
+        }
+        next = argmax(out.logits);
+        ++row.decoded;
+    }
+    const double decodeSeconds = since(start);
+    row.decodeTokS = decode > 0 ? decode / decodeSeconds : 0;
+    return row;
+}
+
+void printTable(const std::vector<Row>& rows, double tflops, double gbs) {
+    std::printf("\n| context | prefill tok/s | TTFT s | decode tok/s | weights GiB | KV GiB | "
+                "compressed GiB | linear GiB | workspace GiB | device used GiB | prefill/roof | "
+                "decode/roof |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (const Row& r : rows) {
+        if (!r.error.empty()) {
+            std::printf("| %lld | failed: %s |\n", (long long)r.context, r.error.c_str());
+            continue;
+        }
+        const sala::MemoryReport& m = r.memory;
+        std::printf("| %lld | %.0f | %.3f | %.1f | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | "
+                    "%s | %s |\n",
+                    (long long)r.context, r.context / r.prefillSeconds, r.ttftSeconds, r.decodeTokS,
+                    gib(m.weights), gib(m.kvCache), gib(m.compressedKeys),
+                    gib(m.linearState + m.checkpoints), gib(m.workspace),
+                    gib(m.deviceTotal - m.deviceFree),
+                    tflops > 0 ? std::to_string(r.prefillFraction).substr(0, 5).c_str() : "-",
+                    gbs > 0 ? std::to_string(r.decodeFraction).substr(0, 5).c_str() : "-");
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Args args(std::vector<std::string>(argv + 1, argv + argc),
+              {"config", "model", "contexts", "decode", "chunk", "vram-limit", "backend", "json",
+               "seed", "threads"});
+    if (args.has("help")) {
+        std::fputs(kHelp, stdout);
+        return 0;
+    }
+    const auto config = args.value("config");
+    const auto modelDir = args.value("model");
+    const bool random = args.has("random-weights");
+    const std::vector<int64_t> contexts = parseList(args.value("contexts").value_or("8192"));
+    const int decode = static_cast<int>(args.integer("decode", 256));
+    sala::BackendOptions options;
+    options.prefillChunk = static_cast<int>(args.integer("chunk", 8192));
+    options.threads = static_cast<int>(args.integer("threads", 0));
+    options.seed = static_cast<uint64_t>(args.integer("seed", 1));
+    options.randomWeights = random;
+    if (auto limit = args.value("vram-limit")) {
+        auto bytes = sala::parseByteSize(*limit);
+        if (!bytes) {
+            std::fprintf(stderr, "folio-bench: %s\n", bytes.error().message.c_str());
+            return 2;
+        }
+        options.vramLimit = *bytes;
+    }
+    auto kind = sala::parseBackendKind(args.value("backend").value_or("auto"));
+    if (!args.ok() || !kind || (random ? !config : !modelDir) || contexts.empty()) {
+        std::fprintf(stderr, "folio-bench: %s\n%s",
+                     !args.ok() ? args.error().c_str()
+                     : !kind    ? kind.error().message.c_str()
+                                : "needs --config FILE --random-weights, or --model DIR",
+                     kHelp);
+        return 2;
+    }
+    auto model = random ? sala::configOnlyModel(*config, options.seed) : sala::loadModel(*modelDir);
+    if (!model) {
+        std::fprintf(stderr, "folio-bench: %s\n", model.error().message.c_str());
+        return 1;
+    }
+    double tflops = 0, gbs = 0;
+    nlohmann::json report;
+#ifdef FOLIO_HAVE_CUDA
+    if (*kind != sala::BackendKind::Cpu && sala::cudaBackendAvailable()) {
+        auto ceilings = sala::cuda::measureCeilings();
+        if (!ceilings) {
+            std::fprintf(stderr, "folio-bench: %s\n", ceilings.error().message.c_str());
+            return 1;
+        }
+        tflops = ceilings->gemmTflops;
+        gbs = ceilings->copyGBs;
+        std::printf("device: %s, %.1f GiB; bf16 GEMM %.0f TFLOP/s; copy %.0f GB/s\n",
+                    ceilings->device.c_str(), ceilings->totalMemoryGiB, tflops, gbs);
+        report["device"] = ceilings->device;
+        report["gemm_tflops"] = tflops;
+        report["copy_gbs"] = gbs;
+    }
+#endif
+    auto backend = sala::createBackend(*kind, *model, options);
+    if (!backend) {
+        std::fprintf(stderr, "folio-bench: %s\n", backend.error().message.c_str());
+        return 1;
+    }
+    std::printf("backend: %s, chunk %d\n", (*backend)->name().c_str(), options.prefillChunk);
+    std::vector<Row> rows;
+    const sala::ModelConfig& c = (*model)->config;
+    for (int64_t length : contexts) {
+        Row r = runContext(**backend, length, decode, options.prefillChunk, options.seed);
+        if (r.error.empty() && tflops > 0) {
+            r.prefillFraction =
+                folio::bench::prefillFlops(c, length) / r.prefillSeconds / 1e12 / tflops;
+            r.decodeFraction = folio::bench::decodeBytes(c, length) * r.decodeTokS / 1e9 / gbs;
+        }
+        std::printf("context %lld: %s\n", (long long)length,
+                    r.error.empty() ? "done" : r.error.c_str());
+        std::fflush(stdout);
+        rows.push_back(r);
+        nlohmann::json j = {{"context", r.context},
+                            {"error", r.error},
+                            {"prefill_seconds", r.prefillSeconds},
+                            {"prefill_tok_s", r.prefillSeconds > 0 ? length / r.prefillSeconds : 0},
+                            {"ttft_seconds", r.ttftSeconds},
+                            {"decode_tok_s", r.decodeTokS},
+                            {"prefill_roofline_fraction", r.prefillFraction},
+                            {"decode_roofline_fraction", r.decodeFraction},
+                            {"memory",
+                             {{"weights", r.memory.weights},
+                              {"kv_cache", r.memory.kvCache},
+                              {"compressed_keys", r.memory.compressedKeys},
+                              {"linear_state", r.memory.linearState},
+                              {"checkpoints", r.memory.checkpoints},
+                              {"workspace", r.memory.workspace},
+                              {"device_free", r.memory.deviceFree},
+                              {"device_total", r.memory.deviceTotal}}}};
+        report["runs"].push_back(j);
+    }
+    printTable(rows, tflops, gbs);
+    if (auto out = args.value("json")) std::ofstream(*out) << report.dump(2) << "\n";
+    for (const Row& r : rows)
+        if (!r.error.empty()) return 1;
+    return 0;
+}
