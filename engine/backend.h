@@ -5,6 +5,7 @@
 #include "memory_report.h"
 #include "model.h"
 #include "result.h"
+#include "sampler.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -42,6 +43,15 @@ public:
     // Appends tokens (a prefill chunk or one decode step) and computes their outputs.
     virtual Status forward(std::span<const int> tokens, const ForwardOptions& options,
                            ForwardOutput& output) = 0;
+
+    // Appends tokens and draws the next token from the last one's logits with `sampler`
+    // (history: every token of the context). Backends that can sample on the device override
+    // this so that only the token id crosses to the host.
+    virtual Result<int> forwardSample(std::span<const int> tokens, Sampler& sampler) {
+        ForwardOutput out;
+        SALA_TRY(forward(tokens, ForwardOptions{}, out));
+        return sampler.sample(out.logits, tokens_);
+    }
 
     // Remembers the current state; rollback() returns to it exactly.
     virtual CheckpointId checkpoint() = 0;

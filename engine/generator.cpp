@@ -40,33 +40,54 @@ Result<GenerationResult> generate(Context& ctx, std::span<const int> prompt,
     SALA_TRY(validate(options.sampling));
     if (options.maxTokens < 0)
         return makeError(ErrorCode::InvalidArgument, "max tokens must not be negative");
+    if (options.prefillChunk <= 0)
+        return makeError(ErrorCode::InvalidArgument, "the prefill chunk must be > 0");
     GenerationResult result;
     result.stats.promptTokens = static_cast<int64_t>(prompt.size());
-    ForwardOutput out;
+    Sampler sampler(options.sampling);
     auto start = Clock::now();
-    SALA_TRY(prefill(ctx, prompt, options.prefillChunk, progress, out));
+    // The prompt goes in chunks; the last chunk also draws the first answer token.
+    const int64_t total = static_cast<int64_t>(prompt.size());
+    int next = -1;
+    ForwardOutput scratch;
+    for (int64_t done = 0; done < total;) {
+        if (progress && !progress(done, total))
+            return makeError(ErrorCode::Cancelled, "prefill cancelled");
+        const int64_t n = std::min<int64_t>(options.prefillChunk, total - done);
+        const auto chunk = prompt.subspan(done, n);
+        if (done + n < total) {
+            SALA_TRY(ctx.forward(chunk, ForwardOptions{}, scratch));
+        } else {
+            auto token = ctx.forwardSample(chunk, sampler);
+            if (!token) return token.error();
+            next = *token;
+        }
+        done += n;
+    }
+    if (progress) progress(total, total);
     result.stats.prefillSeconds = secondsSince(start);
 
-    Sampler sampler(options.sampling);
     start = Clock::now();
     for (int i = 0; i < options.maxTokens; ++i) {
-        const size_t vocab = out.logits.size();
-        auto token = sampler.sample(std::span<const float>(out.logits.data(), vocab), ctx.tokens());
-        if (!token) return token.error();
-        result.tokens.push_back(*token);
+        const int token = next;
+        result.tokens.push_back(token);
         ++result.stats.generatedTokens;
-        const bool keepGoing = !onToken || onToken(*token);
-        if (std::find(options.stopTokens.begin(), options.stopTokens.end(), *token) !=
+        const bool keepGoing = !onToken || onToken(token);
+        if (std::find(options.stopTokens.begin(), options.stopTokens.end(), token) !=
             options.stopTokens.end()) {
             result.reason = StopReason::StopToken;
             break;
         }
-        const int fed = *token;
-        SALA_TRY(ctx.forward(std::span<const int>(&fed, 1), ForwardOptions{}, out));
-        if (!keepGoing) {
-            result.reason = StopReason::Stopped;
+        const bool last = !keepGoing || i + 1 == options.maxTokens;
+        if (last) {
+            // The answer's last token joins the context, but nothing more is drawn.
+            SALA_TRY(ctx.forward(std::span<const int>(&token, 1), ForwardOptions{}, scratch));
+            if (!keepGoing) result.reason = StopReason::Stopped;
             break;
         }
+        auto drawn = ctx.forwardSample(std::span<const int>(&token, 1), sampler);
+        if (!drawn) return drawn.error();
+        next = *drawn;
     }
     result.stats.decodeSeconds = secondsSince(start);
     return result;

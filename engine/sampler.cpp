@@ -246,10 +246,14 @@ double Sampler::candidateMass() const {
     return mass;
 }
 
+double Sampler::nextUniform() {
+    return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+}
+
 int Sampler::draw() {
     // 53 random bits give a uniform double in [0, 1) without std::uniform_real_distribution,
     // whose algorithm differs between standard libraries.
-    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+    const double u = nextUniform();
     const double target = u * candidateMass();
     double cumulative = 0.0;
     for (const Candidate& c : candidates_) {

@@ -41,6 +41,9 @@ public:
     Result<int> sample(std::span<const float> logits, std::span<const int> history);
 
     void reseed(uint64_t seed);
+    // The next uniform number in [0, 1) of the seeded engine: what sample() draws with, for
+    // samplers that run elsewhere (on the GPU) but must follow the same seed.
+    double nextUniform();
     const SamplingParams& params() const { return params_; }
 
 private:

@@ -82,7 +82,7 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
         const int64_t n = std::min<int64_t>(chunk, length - done);
         for (int64_t i = 0; i < n; ++i) ids[i] = token(rng);
         if (auto st = (*ctx)->forward(std::span<const int>(ids.data(), n), {}, out); !st.ok()) {
-            row.error = st.error().message;
+            row.error = "at token " + std::to_string(done) + ": " + st.error().message;
             return row;
         }
         done += n;

@@ -53,12 +53,12 @@ nlohmann::json configFor(const TinyModelSpec& s, int vocab) {
             {"torch_dtype", "bfloat16"},
             {"mixer_types", s.mixers},
             {"sparse_config",
-             {{"block_size", 16},
-              {"kernel_size", 8},
-              {"kernel_stride", 4},
-              {"window_size", 32},
+             {{"block_size", s.blockSize},
+              {"kernel_size", s.kernelSize},
+              {"kernel_stride", s.kernelStride},
+              {"window_size", s.windowSize},
               {"init_blocks", 1},
-              {"topk", 4},
+              {"topk", s.topk},
               {"dense_len", 8192},
               {"use_nope", false}}}};
 }
@@ -127,6 +127,7 @@ bool writeTinyModel(const std::filesystem::path& dir, const TinyModelSpec& s) {
         t.push_back(f.matrix(p + "mlp.down_proj.weight", H, I, 1.0 / std::sqrt(double(I))));
     }
     if (!writeModelFolder(dir, configFor(s, vocab).dump(2), t)) return false;
+    if (!s.copyTokenizer) return true;
     for (const auto& entry : std::filesystem::directory_iterator(tokenizerDataDir(), ec)) {
         const std::string name = entry.path().filename().string();
         if (name.find("golden") != std::string::npos || name == "examples.json" ||

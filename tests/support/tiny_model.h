@@ -18,6 +18,14 @@ struct TinyModelSpec {
     std::vector<std::string> mixers = {"minicpm4", "lightning-attn", "lightning-attn", "minicpm4"};
     int vocab = 0; // 0: the tokenizer's vocabulary
     uint32_t seed = 1;
+    // Sparse attention: block size, level-1 compressed-key window and stride, local window,
+    // top-k (selection by score starts past (topk + window / block) blocks).
+    int blockSize = 16;
+    int kernelSize = 8;
+    int kernelStride = 4;
+    int windowSize = 32;
+    int topk = 4;
+    bool copyTokenizer = true;
 };
 
 // The folder of the real tokenizer files in the test data.

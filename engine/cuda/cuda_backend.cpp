@@ -1,0 +1,73 @@
+#include "cuda_backend.h"
+
+#include "cpu/lightning_cpu.h"
+#include "cuda_context.h"
+
+namespace sala::cuda {
+
+bool cudaAvailable(std::string* why) {
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        if (why) *why = e != cudaSuccess ? cudaGetErrorString(e) : "no CUDA device";
+        return false;
+    }
+    return true;
+}
+
+Result<std::unique_ptr<CudaBackend>> CudaBackend::create(std::shared_ptr<const Model> model,
+                                                         const CudaBackendOptions& options) {
+    std::unique_ptr<CudaBackend> b(new CudaBackend());
+    SALA_TRY(b->init(std::move(model), options));
+    return b;
+}
+
+CudaBackend::~CudaBackend() {
+    if (stream_) cudaStreamDestroy(stream_);
+}
+
+Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOptions& options) {
+    model_ = std::move(model);
+    options_ = options;
+    std::string why;
+    if (!cudaAvailable(&why)) return makeError(ErrorCode::Unsupported, "no CUDA GPU: " + why);
+    SALA_CUDA(cudaSetDevice(options.device));
+    cudaDeviceProp prop{};
+    SALA_CUDA(cudaGetDeviceProperties(&prop, options.device));
+    deviceName_ = prop.name;
+    SALA_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+
+    const ModelConfig& c = model_->config;
+    size_t freeBytes = 0, totalBytes = 0;
+    SALA_CUDA(cudaMemGetInfo(&freeBytes, &totalBytes));
+    const uint64_t budget =
+        options.vramLimit > 0 ? std::min<uint64_t>(options.vramLimit, freeBytes) : freeBytes;
+    MemoryPlanOptions planOptions;
+    planOptions.prefillChunk = options.prefillChunk;
+    plan_ = planMemory(c, deviceWeightBytes(c), budget, planOptions);
+    if (plan_.maxTokens <= 0)
+        return makeError(ErrorCode::OutOfMemory,
+                         "the model needs " + formatBytes(plan_.weights) + " for weights plus " +
+                             formatBytes(plan_.workspace + plan_.linearState * 2) +
+                             " of working memory, but only " + formatBytes(budget) +
+                             " of GPU memory is available");
+
+    auto weights = options.randomWeights ? randomWeights(c, options.seed, stream_)
+                                         : uploadWeights(*model_, stream_);
+    if (!weights) return weights.error();
+    weights_ = std::move(weights).value();
+
+    std::vector<double> slopes = cpu::lightningSlopes(c.lightningHeads);
+    std::vector<float> slopesF(slopes.begin(), slopes.end());
+    SALA_TRY(slopes_.allocate(slopesF.size() * sizeof(float)));
+    SALA_CUDA(cudaMemcpy(slopes_.get(), slopesF.data(), slopes_.bytes(), cudaMemcpyHostToDevice));
+    return gemm_.init(planOptions.gemmWorkspace);
+}
+
+Result<std::unique_ptr<Context>> CudaBackend::createContext() {
+    auto ctx = std::make_unique<CudaContext>(*this);
+    SALA_TRY(ctx->init());
+    return std::unique_ptr<Context>(std::move(ctx));
+}
+
+} // namespace sala::cuda

@@ -1,0 +1,315 @@
+// The forward pass of a CUDA context: one chunk of tokens through every layer.
+
+#include "activations.cuh"
+#include "cpu/sparse_cpu.h"
+#include "cuda_context.h"
+#include "embedding.cuh"
+#include "kv_cache.cuh"
+#include "lightning_attention.cuh"
+#include "norms.cuh"
+#include "rope.cuh"
+#include "sampling.cuh"
+#include "sparse_attention.cuh"
+#include "sparse_compress.cuh"
+#include "sparse_select.cuh"
+
+#include <algorithm>
+
+namespace sala::cuda {
+
+namespace k = folio::kernels;
+
+namespace {
+
+k::SparseSelectParams selectParams(const ModelConfig& c) {
+    k::SparseSelectParams p{};
+    p.heads = c.numHeads;
+    p.kvHeads = c.numKvHeads;
+    p.dim = c.headDim;
+    p.blockSize = c.sparse.blockSize;
+    p.initBlocks = c.sparse.initBlocks;
+    p.localBlocks = c.sparse.localBlocks();
+    p.topkTotal = c.sparse.topkTotal();
+    p.kernel1 = c.sparse.kernelSize;
+    p.stride1 = c.sparse.kernelStride;
+    p.kernel2 = c.sparse.kernelSize2();
+    p.stride2 = c.sparse.kernelStride2();
+    return p;
+}
+
+int64_t widestProjection(const ModelConfig& c) {
+    return std::max<int64_t>({int64_t(c.attnWidth()) * 2 + int64_t(c.kvWidth()) * 2,
+                              int64_t(c.lightningWidth()) * 4, int64_t(c.intermediateSize) * 2});
+}
+
+} // namespace
+
+Status CudaContext::ensureWorkspace(int64_t tokens, int64_t logitRows) {
+    const ModelConfig& c = config_;
+    const int64_t attn = std::max(c.attnWidth(), c.lightningWidth());
+    auto need = [&](DeviceBuffer& b, uint64_t bytes) -> Status {
+        return b.bytes() >= bytes ? Status{} : b.allocate(bytes);
+    };
+    SALA_TRY(need(ws_.ids, tokens * sizeof(int32_t)));
+    SALA_TRY(need(ws_.h, tokens * c.hiddenSize * sizeof(float)));
+    SALA_TRY(need(ws_.x, tokens * c.hiddenSize * sizeof(bf16)));
+    SALA_TRY(need(ws_.proj, tokens * widestProjection(c) * sizeof(bf16)));
+    SALA_TRY(need(ws_.attn, tokens * attn * sizeof(bf16)));
+    SALA_TRY(need(ws_.act, tokens * c.intermediateSize * sizeof(bf16)));
+    SALA_TRY(need(ws_.blocks, tokens * c.numKvHeads * c.sparse.topkTotal() * sizeof(int32_t)));
+    const k::SparseSelectParams sp = selectParams(c);
+    SALA_TRY(
+        need(ws_.select, std::max<size_t>(k::sparseSelectWorkspace(sp, tokens, capacity_), 1)));
+    SALA_TRY(
+        need(ws_.decode, k::sparseDecodeWorkspace(c.numHeads, c.headDim, c.sparse.topkTotal())));
+    SALA_TRY(need(ws_.logits, logitRows * c.vocabSize * sizeof(float)));
+    SALA_TRY(need(ws_.hidden, logitRows * c.hiddenSize * sizeof(float)));
+    ws_.tokens = std::max(ws_.tokens, tokens);
+    return {};
+}
+
+Status CudaContext::forward(std::span<const int> tokens, const ForwardOptions& options,
+                            ForwardOutput& output) {
+    return run(tokens, options, output, true);
+}
+
+Result<int> CudaContext::forwardSample(std::span<const int> tokens, Sampler& sampler) {
+    ForwardOutput output;
+    SALA_TRY(run(tokens, ForwardOptions{}, output, false));
+    const SamplingParams& sp = sampler.params();
+    SALA_TRY(validate(sp));
+    const int vocab = config_.vocabSize;
+    const size_t window =
+        sp.repetitionPenalty != 1.0f
+            ? std::min(tokens_.size(),
+                       sp.repetitionWindow > 0 ? size_t(sp.repetitionWindow) : tokens_.size())
+            : 0;
+    auto need = [](DeviceBuffer& b, uint64_t bytes) -> Status {
+        return b.bytes() >= bytes ? Status{} : b.allocate(std::max<uint64_t>(bytes, 64));
+    };
+    k::GpuSamplingParams gp{sp.temperature, sp.topK, sp.topP, sp.minP, sp.repetitionPenalty};
+    SALA_TRY(need(ws_.sample, k::sampleWorkspace(vocab, sp.topK)));
+    SALA_TRY(need(ws_.history, (window + 1) * sizeof(int32_t)));
+    if (window > 0)
+        SALA_CUDA(cudaMemcpyAsync(ws_.history.get(), tokens_.data() + tokens_.size() - window,
+                                  window * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+    // Like the CPU sampler, a non-greedy draw consumes one value of the seeded engine.
+    // Rounded to float, a uniform just below one could become exactly one; keep it below.
+    const float uniform =
+        sp.greedy() ? 0.0f : std::min(static_cast<float>(sampler.nextUniform()), 0x1.fffffep-1f);
+    int32_t* tokenOut = ws_.history.as<int32_t>() + window;
+    SALA_CUDA(k::launchSample(ws_.logits.as<float>(), vocab, gp, ws_.history.as<int32_t>(),
+                              static_cast<int>(window), uniform, nullptr, tokenOut,
+                              ws_.sample.get(), ws_.sample.bytes(), stream_));
+    int32_t token = -1;
+    SALA_CUDA(cudaMemcpyAsync(&token, tokenOut, sizeof token, cudaMemcpyDeviceToHost, stream_));
+    SALA_CUDA(cudaStreamSynchronize(stream_));
+    if (token < 0 || token >= vocab)
+        return makeError(ErrorCode::Internal, "the GPU sampler returned no valid token");
+    return static_cast<int>(token);
+}
+
+Status CudaContext::run(std::span<const int> tokens, const ForwardOptions& options,
+                        ForwardOutput& output, bool copyLogits) {
+    if (broken_)
+        return makeError(ErrorCode::Internal, "the context was damaged by an earlier failure; "
+                                              "reset it or roll back to a checkpoint");
+    if (tokens.empty()) return makeError(ErrorCode::InvalidArgument, "no tokens to process");
+    for (int t : tokens)
+        if (t < 0 || t >= config_.vocabSize)
+            return makeError(ErrorCode::InvalidArgument,
+                             "token id " + std::to_string(t) + " is outside the vocabulary");
+    output = {};
+    const int64_t start = position();
+    const int64_t count = static_cast<int64_t>(tokens.size());
+    SALA_TRY(reserve(start + count));
+    SALA_TRY(ensureWorkspace(count, options.allLogits ? count : 1));
+    const Status st = forwardLayers(tokens, options, output, copyLogits);
+    if (!st.ok()) {
+        // Lightning states may be half-updated; the sparse caches past `start` are ignored.
+        broken_ = true;
+        return st;
+    }
+    tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+    return {};
+}
+
+Status CudaContext::forwardLayers(std::span<const int> tokens, const ForwardOptions& options,
+                                  ForwardOutput& output, bool copyLogits) {
+    const ModelConfig& c = config_;
+    const CudaWeights& w = backend_.weights();
+    const int64_t T = static_cast<int64_t>(tokens.size());
+    const int64_t H = c.hiddenSize;
+    const int64_t start = position();
+    const float eps = static_cast<float>(c.rmsNormEps);
+    const float r = static_cast<float>(c.residualScale());
+    Gemm& gemm = backend_.gemm();
+
+    SALA_CUDA(cudaMemcpyAsync(ws_.ids.get(), tokens.data(), T * sizeof(int32_t),
+                              cudaMemcpyHostToDevice, stream_));
+    SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ws_.ids.as<int32_t>(), T,
+                                 static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
+    for (int l = 0; l < c.numLayers; ++l) {
+        const CudaLayer& layer = w.layers[l];
+        SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.inputNorm, eps,
+                                   ws_.x.as<bf16>(), H, nullptr, stream_));
+        SALA_TRY(gemm.run(stream_, T, layer.inRows, H, ws_.x.as<bf16>(), H, layer.wIn,
+                          ws_.proj.get(), layer.inRows, OutType::BF16));
+        if (layer.kind == LayerKind::Sparse)
+            SALA_TRY(sparseLayer(l, start, T, options.selections ? &output : nullptr));
+        else
+            SALA_TRY(lightningLayer(l, start, T));
+        const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
+        // The output projection adds its scaled result into the fp32 residual stream.
+        SALA_TRY(gemm.run(stream_, T, H, width, ws_.attn.as<bf16>(), width, layer.wO, ws_.h.get(),
+                          H, OutType::F32, r, 1.0f));
+        SALA_TRY(mlp(l, T));
+    }
+    const int64_t rows = options.allLogits ? T : 1;
+    const float* last = ws_.h.as<float>() + (T - rows) * H;
+    SALA_CUDA(k::launchRmsNorm(last, H, rows, c.hiddenSize, w.finalNorm, eps, ws_.x.as<bf16>(), H,
+                               ws_.hidden.as<float>(), stream_));
+    SALA_TRY(gemm.run(stream_, rows, c.vocabSize, H, ws_.x.as<bf16>(), H, w.lmHead,
+                      ws_.logits.get(), c.vocabSize, OutType::F32,
+                      static_cast<float>(1.0 / c.logitDivisor())));
+    if (copyLogits) {
+        output.logits.resize(size_t(rows) * c.vocabSize);
+        SALA_CUDA(cudaMemcpyAsync(output.logits.data(), ws_.logits.get(),
+                                  output.logits.size() * sizeof(float), cudaMemcpyDeviceToHost,
+                                  stream_));
+    }
+    if (options.lastHidden) {
+        output.hiddenLast.resize(H);
+        SALA_CUDA(cudaMemcpyAsync(output.hiddenLast.data(), ws_.hidden.as<float>() + (rows - 1) * H,
+                                  H * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+    }
+    return cudaStatus(cudaStreamSynchronize(stream_), "forward");
+}
+
+Status CudaContext::lightningLayer(int l, int64_t start, int64_t T) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const int64_t stride = layer.inRows;
+    bf16* proj = ws_.proj.as<bf16>();
+    const float eps = static_cast<float>(c.rmsNormEps);
+    const float theta = static_cast<float>(c.ropeTheta);
+    const int heads = c.lightningHeads;
+    const int dim = c.lightningHeadDim;
+    SALA_CUDA(k::launchHeadNormRope(proj + layer.qOffset, stride, T, heads, dim, layer.qNorm, eps,
+                                    c.lightningUseRope, start, theta, stream_));
+    SALA_CUDA(k::launchHeadNormRope(proj + layer.kOffset, stride, T, heads, dim, layer.kNorm, eps,
+                                    c.lightningUseRope, start, theta, stream_));
+    float* state = linear_[l].as<float>();
+    bf16* out = ws_.attn.as<bf16>();
+    if (T == 1)
+        SALA_CUDA(k::launchLightningDecode(proj + layer.qOffset, proj + layer.kOffset,
+                                           proj + layer.vOffset, heads, dim, backend_.slopes(),
+                                           state, out, stream_));
+    else
+        SALA_CUDA(k::launchLightningPrefill(
+            proj + layer.qOffset, proj + layer.kOffset, proj + layer.vOffset, stride, T, heads, dim,
+            backend_.slopes(), state, out, c.lightningWidth(), stream_));
+    const bf16* gate = layer.gateOffset >= 0 ? proj + layer.gateOffset : nullptr;
+    SALA_CUDA(k::launchGatedNorm(out, c.lightningWidth(), T, c.lightningWidth(),
+                                 c.useOutputNorm ? layer.oNorm : nullptr, eps, gate, stride,
+                                 stream_));
+    return {};
+}
+
+Status CudaContext::compress(int l, int64_t before, int64_t after) {
+    const ModelConfig& c = config_;
+    SparseState& s = sparse_[l];
+    const int64_t d = c.headDim;
+    const auto& sc = c.sparse;
+    struct Level {
+        int kernel, stride;
+        DeviceBuffer& out;
+    };
+    for (const Level& lv : {Level{sc.kernelSize, sc.kernelStride, s.k1},
+                            Level{sc.kernelSize2(), sc.kernelStride2(), s.k2}}) {
+        const int64_t from = cpu::compressedCount(before, lv.kernel, lv.stride);
+        const int64_t to = cpu::compressedCount(after, lv.kernel, lv.stride);
+        if (to <= from) continue;
+        const int64_t outHeadStride = compressedCapacity(lv.kernel, lv.stride) * d;
+        SALA_CUDA(k::launchCompressKeys(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads, int(d),
+                                        lv.kernel, lv.stride, from, to - from, lv.out.as<bf16>(),
+                                        outHeadStride, stream_));
+    }
+    return {};
+}
+
+Status CudaContext::sparseLayer(int l, int64_t start, int64_t T, ForwardOutput* selections) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const int64_t stride = layer.inRows;
+    const int64_t d = c.headDim;
+    bf16* proj = ws_.proj.as<bf16>();
+    SparseState& s = sparse_[l];
+    if (c.attnUseRope) {
+        const float theta = static_cast<float>(c.ropeTheta);
+        SALA_CUDA(k::launchHeadNormRope(proj + layer.qOffset, stride, T, c.numHeads, int(d),
+                                        nullptr, 0.0f, true, start, theta, stream_));
+        SALA_CUDA(k::launchHeadNormRope(proj + layer.kOffset, stride, T, c.numKvHeads, int(d),
+                                        nullptr, 0.0f, true, start, theta, stream_));
+    }
+    const int64_t headStride = capacity_ * d;
+    SALA_CUDA(k::launchAppendKv(proj + layer.kOffset, stride, T, c.numKvHeads, int(d),
+                                s.keys.as<bf16>(), headStride, start, stream_));
+    SALA_CUDA(k::launchAppendKv(proj + layer.vOffset, stride, T, c.numKvHeads, int(d),
+                                s.values.as<bf16>(), headStride, start, stream_));
+    SALA_TRY(compress(l, start, start + T));
+
+    const k::SparseSelectParams sp = selectParams(c);
+    const auto& sc = c.sparse;
+    int32_t* blocks = ws_.blocks.as<int32_t>();
+    SALA_CUDA(k::launchSparseSelect(sp, proj + layer.qOffset, stride, T, start, s.k1.as<bf16>(),
+                                    compressedCapacity(sc.kernelSize, sc.kernelStride) * d,
+                                    s.k2.as<bf16>(),
+                                    compressedCapacity(sc.kernelSize2(), sc.kernelStride2()) * d,
+                                    blocks, ws_.select.get(), ws_.select.bytes(), stream_));
+    bf16* out = ws_.attn.as<bf16>();
+    if (T == 1)
+        SALA_CUDA(k::launchSparseAttentionDecode(
+            proj + layer.qOffset, c.numHeads, c.numKvHeads, int(d), start, s.keys.as<bf16>(),
+            s.values.as<bf16>(), headStride, blocks, sc.topkTotal(), sc.blockSize, out,
+            ws_.decode.as<float>(), ws_.decode.bytes(), stream_));
+    else
+        SALA_CUDA(k::launchSparseAttentionPrefill(
+            proj + layer.qOffset, stride, T, start, c.numHeads, c.numKvHeads, int(d),
+            s.keys.as<bf16>(), s.values.as<bf16>(), headStride, blocks, sc.topkTotal(),
+            sc.blockSize, out, c.attnWidth(), stream_));
+    if (layer.gateOffset >= 0)
+        SALA_CUDA(k::launchGatedNorm(out, c.attnWidth(), T, c.attnWidth(), nullptr, 0.0f,
+                                     proj + layer.gateOffset, stride, stream_));
+    if (selections) {
+        const int topk = sc.topkTotal();
+        std::vector<int32_t> last(size_t(c.numKvHeads) * topk);
+        SALA_CUDA(cudaMemcpyAsync(last.data(), blocks + (T - 1) * c.numKvHeads * topk,
+                                  last.size() * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
+        SALA_CUDA(cudaStreamSynchronize(stream_));
+        auto& chosen = selections->selections[l];
+        chosen.assign(c.numKvHeads, {});
+        for (int g = 0; g < c.numKvHeads; ++g)
+            chosen[g].assign(last.begin() + g * topk, last.begin() + (g + 1) * topk);
+    }
+    return {};
+}
+
+Status CudaContext::mlp(int l, int64_t T) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const int64_t H = c.hiddenSize;
+    const int64_t I = c.intermediateSize;
+    Gemm& gemm = backend_.gemm();
+    SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.postNorm,
+                               static_cast<float>(c.rmsNormEps), ws_.x.as<bf16>(), H, nullptr,
+                               stream_));
+    SALA_TRY(gemm.run(stream_, T, 2 * I, H, ws_.x.as<bf16>(), H, layer.wGateUp, ws_.proj.get(),
+                      2 * I, OutType::BF16));
+    SALA_CUDA(k::launchSiluMul(ws_.proj.as<bf16>(), 2 * I, T, c.intermediateSize,
+                               ws_.act.as<bf16>(), I, stream_));
+    return gemm.run(stream_, T, H, I, ws_.act.as<bf16>(), I, layer.wDown, ws_.h.get(), H,
+                    OutType::F32, static_cast<float>(c.residualScale()), 1.0f);
+}
+
+} // namespace sala::cuda

@@ -1,0 +1,226 @@
+#include "cuda_weights.h"
+
+#include "bf16.h"
+#include "random_fill.cuh"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+namespace sala::cuda {
+namespace {
+
+constexpr uint64_t kAlign = 256;
+uint64_t aligned(uint64_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+// One slot of the device layout: where a tensor (or a stacked group) lives.
+struct Slot {
+    uint64_t offset = 0;
+    int64_t rows = 0, cols = 0;
+};
+
+struct LayerSlots {
+    Slot inputNorm, postNorm, wIn, wO, qNorm, kNorm, oNorm, gateUp, down;
+};
+
+struct Layout {
+    Slot embed, finalNorm, lmHead;
+    std::vector<LayerSlots> layers;
+    uint64_t bytes = 0;
+
+    Slot add(int64_t rows, int64_t cols) {
+        Slot s{bytes, rows, cols};
+        bytes += aligned(uint64_t(rows) * cols * sizeof(bf16));
+        return s;
+    }
+};
+
+bool hasGate(const ModelConfig& c, LayerKind kind) {
+    return kind == LayerKind::Sparse ? c.attnUseOutputGate : c.useOutputGate;
+}
+
+Layout layoutOf(const ModelConfig& c) {
+    Layout l;
+    const int64_t H = c.hiddenSize;
+    l.embed = l.add(c.vocabSize, H);
+    l.finalNorm = l.add(1, H);
+    l.lmHead = c.tieWordEmbeddings ? l.embed : l.add(c.vocabSize, H);
+    for (int i = 0; i < c.numLayers; ++i) {
+        const LayerKind kind = c.layerKinds[i];
+        LayerSlots s;
+        s.inputNorm = l.add(1, H);
+        s.postNorm = l.add(1, H);
+        const int64_t gate = hasGate(c, kind) ? 1 : 0;
+        if (kind == LayerKind::Sparse) {
+            s.wIn = l.add(c.attnWidth() * (1 + gate) + 2 * c.kvWidth(), H);
+            s.wO = l.add(H, c.attnWidth());
+        } else {
+            const int64_t W = c.lightningWidth();
+            s.wIn = l.add(W * (3 + gate), H);
+            s.wO = l.add(H, W);
+            if (c.qkNorm) {
+                s.qNorm = l.add(1, c.lightningHeadDim);
+                s.kNorm = l.add(1, c.lightningHeadDim);
+            }
+            if (c.useOutputNorm) s.oNorm = l.add(1, W);
+        }
+        s.gateUp = l.add(2 * int64_t(c.intermediateSize), H);
+        s.down = l.add(H, c.intermediateSize);
+        l.layers.push_back(s);
+    }
+    return l;
+}
+
+CudaWeights bind(const ModelConfig& c, const Layout& l, DeviceBuffer storage) {
+    CudaWeights w;
+    w.storage = std::move(storage);
+    auto at = [&](const Slot& s) {
+        return s.rows == 0 ? nullptr
+                           : reinterpret_cast<const bf16*>(w.storage.as<char>() + s.offset);
+    };
+    w.embed = at(l.embed);
+    w.finalNorm = at(l.finalNorm);
+    w.lmHead = at(l.lmHead);
+    for (int i = 0; i < c.numLayers; ++i) {
+        const LayerSlots& s = l.layers[i];
+        CudaLayer layer;
+        layer.kind = c.layerKinds[i];
+        layer.inputNorm = at(s.inputNorm);
+        layer.postNorm = at(s.postNorm);
+        layer.wIn = at(s.wIn);
+        layer.inRows = s.wIn.rows;
+        const bool sparse = layer.kind == LayerKind::Sparse;
+        const int64_t qWidth = sparse ? c.attnWidth() : c.lightningWidth();
+        const int64_t kvWidth = sparse ? c.kvWidth() : c.lightningWidth();
+        layer.qOffset = 0;
+        layer.kOffset = qWidth;
+        layer.vOffset = qWidth + kvWidth;
+        layer.gateOffset = hasGate(c, layer.kind) ? qWidth + 2 * kvWidth : -1;
+        layer.wO = at(s.wO);
+        layer.qNorm = at(s.qNorm);
+        layer.kNorm = at(s.kNorm);
+        layer.oNorm = at(s.oNorm);
+        layer.wGateUp = at(s.gateUp);
+        layer.wDown = at(s.down);
+        w.layers.push_back(layer);
+    }
+    return w;
+}
+
+// Copies host weights (any float dtype) into a device slot, one staging block at a time.
+class Uploader {
+public:
+    Uploader(char* base, cudaStream_t stream) : base_(base), stream_(stream) {}
+    ~Uploader() {
+        if (staging_) cudaFreeHost(staging_);
+    }
+
+    Status init() { return cudaStatus(cudaMallocHost(&staging_, kStaging), "pinned staging"); }
+
+    // Places `w` at `offset` bytes (stacked tensors go one after another).
+    Status put(const Weight& w, uint64_t offset) {
+        const uint64_t n = uint64_t(w.rows) * w.cols;
+        const uint64_t perBlock = kStaging / sizeof(uint16_t);
+        for (uint64_t done = 0; done < n; done += perBlock) {
+            const uint64_t count = std::min(perBlock, n - done);
+            SALA_CUDA(cudaStreamSynchronize(stream_)); // the staging buffer is free again
+            convert(w, done, count, reinterpret_cast<uint16_t*>(staging_));
+            SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, staging_, count * 2,
+                                      cudaMemcpyHostToDevice, stream_));
+        }
+        return cudaStatus(cudaStreamSynchronize(stream_), "weight upload");
+    }
+
+private:
+    static void convert(const Weight& w, uint64_t first, uint64_t count, uint16_t* out) {
+        if (w.dtype == DType::BF16) {
+            std::memcpy(out, static_cast<const uint16_t*>(w.data) + first, count * 2);
+        } else if (w.dtype == DType::F16) {
+            const auto* src = static_cast<const uint16_t*>(w.data) + first;
+            for (uint64_t i = 0; i < count; ++i) out[i] = floatToBf16(f16ToFloat(src[i]));
+        } else {
+            const auto* src = static_cast<const float*>(w.data) + first;
+            for (uint64_t i = 0; i < count; ++i) out[i] = floatToBf16(src[i]);
+        }
+    }
+
+    static constexpr size_t kStaging = 64u << 20;
+    char* base_;
+    cudaStream_t stream_;
+    void* staging_ = nullptr;
+};
+
+uint64_t bytesOf(const Weight& w) {
+    return uint64_t(w.rows) * w.cols * sizeof(bf16);
+}
+
+Status uploadLayer(Uploader& up, const LayerWeights& lw, const LayerSlots& s) {
+    SALA_TRY(up.put(lw.inputNorm, s.inputNorm.offset));
+    SALA_TRY(up.put(lw.postNorm, s.postNorm.offset));
+    uint64_t off = s.wIn.offset;
+    for (const Weight* part : {&lw.q, &lw.k, &lw.v, &lw.outGate}) {
+        if (part->empty()) continue;
+        SALA_TRY(up.put(*part, off));
+        off += bytesOf(*part);
+    }
+    SALA_TRY(up.put(lw.o, s.wO.offset));
+    if (!lw.qNorm.empty()) SALA_TRY(up.put(lw.qNorm, s.qNorm.offset));
+    if (!lw.kNorm.empty()) SALA_TRY(up.put(lw.kNorm, s.kNorm.offset));
+    if (!lw.oNorm.empty()) SALA_TRY(up.put(lw.oNorm, s.oNorm.offset));
+    SALA_TRY(up.put(lw.mlpGate, s.gateUp.offset));
+    SALA_TRY(up.put(lw.mlpUp, s.gateUp.offset + bytesOf(lw.mlpGate)));
+    return up.put(lw.mlpDown, s.down.offset);
+}
+
+} // namespace
+
+uint64_t deviceWeightBytes(const ModelConfig& config) {
+    return layoutOf(config).bytes;
+}
+
+Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream) {
+    const ModelConfig& c = model.config;
+    const Layout layout = layoutOf(c);
+    DeviceBuffer storage;
+    SALA_TRY(storage.allocate(layout.bytes));
+    Uploader up(storage.as<char>(), stream);
+    SALA_TRY(up.init());
+    const ModelWeights& w = model.weights;
+    SALA_TRY(up.put(w.embed, layout.embed.offset));
+    SALA_TRY(up.put(w.finalNorm, layout.finalNorm.offset));
+    if (!c.tieWordEmbeddings) SALA_TRY(up.put(w.lmHead, layout.lmHead.offset));
+    for (int i = 0; i < c.numLayers; ++i) SALA_TRY(uploadLayer(up, w.layers[i], layout.layers[i]));
+    return bind(c, layout, std::move(storage));
+}
+
+Result<CudaWeights> randomWeights(const ModelConfig& c, uint64_t seed, cudaStream_t stream) {
+    const Layout layout = layoutOf(c);
+    DeviceBuffer storage;
+    SALA_TRY(storage.allocate(layout.bytes));
+    char* base = storage.as<char>();
+    uint64_t stream_seed = seed;
+    // Matrices get the 1/sqrt(fan-in) scale that keeps activations of order one; norm
+    // weights sit near one.
+    auto fill = [&](const Slot& s, bool norm) -> Status {
+        if (s.rows == 0) return {};
+        const float scale = norm ? 0.1f : static_cast<float>(std::sqrt(3.0 / double(s.cols)));
+        return cudaStatus(folio::kernels::launchFillUniformBf16(
+                              reinterpret_cast<bf16*>(base + s.offset), s.rows * s.cols,
+                              ++stream_seed, scale, norm ? 1.0f : 0.0f, stream),
+                          "random weights");
+    };
+    SALA_TRY(fill(layout.embed, false));
+    SALA_TRY(fill(layout.finalNorm, true));
+    if (!c.tieWordEmbeddings) SALA_TRY(fill(layout.lmHead, false));
+    for (const LayerSlots& s : layout.layers) {
+        for (const Slot* m : {&s.wIn, &s.wO, &s.gateUp, &s.down}) SALA_TRY(fill(*m, false));
+        for (const Slot* n : {&s.inputNorm, &s.postNorm, &s.qNorm, &s.kNorm, &s.oNorm})
+            SALA_TRY(fill(*n, true));
+    }
+    SALA_CUDA(cudaStreamSynchronize(stream));
+    return bind(c, layout, std::move(storage));
+}
+
+} // namespace sala::cuda

@@ -1,0 +1,14 @@
+#pragma once
+// Appending projected keys/values to a sparse layer's cache.
+
+#include "kernel_common.cuh"
+
+namespace folio::kernels {
+
+// dst[g][startPosition + t][:] = src[t][g * dim : (g + 1) * dim] for t < tokens, g < kvHeads.
+// src rows are `srcRowStride` elements apart; dst heads are `dstHeadStride` elements apart.
+cudaError_t launchAppendKv(const bf16* src, int64_t srcRowStride, int64_t tokens, int kvHeads,
+                           int dim, bf16* dst, int64_t dstHeadStride, int64_t startPosition,
+                           cudaStream_t stream);
+
+} // namespace folio::kernels

@@ -1,0 +1,24 @@
+#pragma once
+// Per-head RMSNorm of q/k and rotary position embedding (rotate-half layout).
+
+#include "kernel_common.cuh"
+
+namespace folio::kernels {
+
+constexpr int kMaxRopeHeadDim = 256;
+
+// In place on a [rows, heads * dim] bf16 section with row stride rowStride (elements). For each
+// head vector of each row, in fp32:
+//  1. if normWeight is not null: RMSNorm over dim with that weight (shared by all heads);
+//  2. if rope: rotate-half RoPE over the full dim at position startPosition + row, with
+//     inv_freq_i = theta^(-2i/dim). The angle position * inv_freq_i is formed in double and
+//     reduced modulo 2*pi before the float sine/cosine, so its error does not grow with the
+//     position (positions past 2^20 stay as accurate as position 1).
+// With neither step nothing is launched.
+// Errors: cudaErrorInvalidValue for dim odd or outside [2, kMaxRopeHeadDim], heads < 1,
+// rowStride < heads * dim, negative rows or startPosition, a null x.
+cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int heads, int dim,
+                               const bf16* normWeight, float eps, bool rope, int64_t startPosition,
+                               double theta, cudaStream_t stream);
+
+} // namespace folio::kernels

@@ -1,0 +1,777 @@
+#include "sparse_attention.cuh"
+
+#include <algorithm>
+#include <cmath>
+
+// Both kernels run the same warp routine: a warp owns 16 query rows (the heads of one kv
+// group for a token) held as bf16 tensor-core fragments, and folds tiles of up to 64 keys
+// from shared memory into flash-attention state (fp32 running max, sum and accumulator)
+// with mma.sync m16n8k16 for q·K and P·V.
+//
+// Prefill: a thread block covers 16 * WARPS consecutive (token, head) rows of one kv group,
+// i.e. a few consecutive tokens, whose block lists mostly coincide. It builds the union of
+// their lists in shared memory, streams each union block's keys/values once (cp.async,
+// double buffered) and each warp folds in only the blocks its own tokens chose.
+//
+// Decode: one warp per (chosen block, kv group) writes a partial (max, sum, accumulator) per
+// head to the workspace; a second kernel merges the partials of all blocks.
+
+namespace folio::kernels {
+namespace {
+
+constexpr int kKeyTile = 64; // keys per shared-memory tile
+constexpr unsigned kFullMask = 0xffffffffu;
+constexpr float kLog2e = 1.4426950408889634f;
+
+// ---- PTX wrappers -------------------------------------------------------------------------
+
+// Copies 16 bytes; with `valid` false the destination is zero-filled and nothing is read.
+__device__ __forceinline__ void cpAsync16(void* smem, const void* gmem, bool valid) {
+    const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    const int srcBytes = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
+                 "r"(srcBytes));
+}
+
+__device__ __forceinline__ void cpAsyncCommit() {
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
+}
+
+__device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const bf16* p) {
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+
+__device__ __forceinline__ void ldmatrixX4Trans(uint32_t (&r)[4], const bf16* p) {
+    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+
+// d += a * b for a 16x16 bf16 A fragment and a 16x8 bf16 B fragment, fp32 accumulate.
+__device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+                 "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 2^x; gives +0 for -inf, which is how masked scores drop out.
+__device__ __forceinline__ float fastExp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+__device__ __forceinline__ uint32_t packBf16(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+// ---- the warp routine -----------------------------------------------------------------------
+
+// Flash-attention state of the two rows a lane sees (rows lane/4 and lane/4 + 8 of the
+// warp's 16): running max in log2 units, lane-partial sum, accumulator columns.
+template <int D> struct RowState {
+    float m[2];
+    float l[2];
+    float o[D / 8][4];
+
+    __device__ void reset() {
+        m[0] = m[1] = -INFINITY;
+        l[0] = l[1] = 0.f;
+#pragma unroll
+        for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+    }
+};
+
+// The A fragments of 16 query rows; a null row reads as zeros.
+template <int D>
+__device__ __forceinline__ void loadQuery(uint32_t (&qf)[D / 16][4], const bf16* rowA,
+                                          const bf16* rowB, int lane) {
+    const int c2 = 2 * (lane & 3);
+    auto at = [](const bf16* row, int col) -> uint32_t {
+        return row ? __ldg(reinterpret_cast<const unsigned int*>(row + col)) : 0u;
+    };
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+        qf[kk][0] = at(rowA, kk * 16 + c2);
+        qf[kk][1] = at(rowB, kk * 16 + c2);
+        qf[kk][2] = at(rowA, kk * 16 + 8 + c2);
+        qf[kk][3] = at(rowB, kk * 16 + 8 + c2);
+    }
+}
+
+// Folds one shared-memory tile (row stride D + 8) into the state. Only the first `pairs`
+// 16-key groups are computed; in row A (B) only keys with tile index <= limA (limB) count,
+// which carries causality, block membership and the tile's valid length.
+template <int D>
+__device__ __forceinline__ void attendTile(RowState<D>& st, const uint32_t (&qf)[D / 16][4],
+                                           const bf16* sK, const bf16* sV, int pairs, int limA,
+                                           int limB, float scaleLog2, int lane) {
+    constexpr int kPairs = kKeyTile / 16;
+    constexpr int kLd = D + 8;
+    float s[2 * kPairs][4];
+#pragma unroll
+    for (int j = 0; j < 2 * kPairs; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+
+    const int kRow = (lane >> 4) * 8 + (lane & 7);
+    const int kCol = ((lane >> 3) & 1) * 8;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+        for (int p = 0; p < kPairs; ++p) {
+            if (p < pairs) {
+                uint32_t b[4];
+                ldmatrixX4(b, sK + (p * 16 + kRow) * kLd + kk * 16 + kCol);
+                mma16816(s[2 * p], qf[kk], b[0], b[1]);
+                mma16816(s[2 * p + 1], qf[kk], b[2], b[3]);
+            }
+        }
+    }
+
+    const int c2 = 2 * (lane & 3);
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int j = 0; j < 2 * kPairs; ++j) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int key = j * 8 + c2 + (e & 1);
+            const float v = key <= (e < 2 ? limA : limB) ? s[j][e] * scaleLog2 : -INFINITY;
+            s[j][e] = v;
+            mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    }
+    float alpha[2], base[2], sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(kFullMask, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(kFullMask, mx[r], 2));
+        const float mNew = fmaxf(st.m[r], mx[r]);
+        // A row that has seen no key yet keeps everything at zero instead of inf - inf.
+        base[r] = mNew == -INFINITY ? 0.f : mNew;
+        alpha[r] = fastExp2(st.m[r] - base[r]);
+        st.m[r] = mNew;
+    }
+#pragma unroll
+    for (int j = 0; j < 2 * kPairs; ++j) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            s[j][e] = fastExp2(s[j][e] - base[e >> 1]);
+            sum[e >> 1] += s[j][e];
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) st.l[r] = st.l[r] * alpha[r] + sum[r];
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+        st.o[n][0] *= alpha[0];
+        st.o[n][1] *= alpha[0];
+        st.o[n][2] *= alpha[1];
+        st.o[n][3] *= alpha[1];
+    }
+
+    const int vRow = ((lane >> 3) & 1) * 8 + (lane & 7);
+    const int vCol = (lane >> 4) * 8;
+#pragma unroll
+    for (int p = 0; p < kPairs; ++p) {
+        if (p < pairs) {
+            const uint32_t a[4] = {packBf16(s[2 * p][0], s[2 * p][1]),
+                                   packBf16(s[2 * p][2], s[2 * p][3]),
+                                   packBf16(s[2 * p + 1][0], s[2 * p + 1][1]),
+                                   packBf16(s[2 * p + 1][2], s[2 * p + 1][3])};
+#pragma unroll
+            for (int dp = 0; dp < D / 16; ++dp) {
+                uint32_t b[4];
+                ldmatrixX4Trans(b, sV + (p * 16 + vRow) * kLd + dp * 16 + vCol);
+                mma16816(st.o[2 * dp], a, b[0], b[1]);
+                mma16816(st.o[2 * dp + 1], a, b[2], b[3]);
+            }
+        }
+    }
+}
+
+// The full row sums (the lanes of a quad hold parts of the same rows).
+template <int D> __device__ __forceinline__ void reduceSums(RowState<D>& st) {
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        st.l[r] += __shfl_xor_sync(kFullMask, st.l[r], 1);
+        st.l[r] += __shfl_xor_sync(kFullMask, st.l[r], 2);
+    }
+}
+
+// Issues the copies of keys [keyStart, keyStart + nKeys) of one kv head into a tile;
+// rows past nKeys are zero-filled so stale or uninitialised data never meets a zero weight.
+template <int D>
+__device__ __forceinline__ void loadTile(bf16* sK, bf16* sV, const bf16* kHead, const bf16* vHead,
+                                         int64_t keyStart, int nKeys, int tid, int nThreads) {
+    constexpr int kChunks = D / 8;
+    constexpr int kLd = D + 8;
+    for (int i = tid; i < kKeyTile * kChunks; i += nThreads) {
+        const int row = i / kChunks;
+        const int col = (i % kChunks) * 8;
+        const bool valid = row < nKeys;
+        const int64_t off = valid ? (keyStart + row) * D + col : 0;
+        cpAsync16(sK + row * kLd + col, kHead + off, valid);
+        cpAsync16(sV + row * kLd + col, vHead + off, valid);
+    }
+}
+
+__device__ __forceinline__ int64_t min64(int64_t a, int64_t b) {
+    return a < b ? a : b;
+}
+__device__ __forceinline__ int64_t max64(int64_t a, int64_t b) {
+    return a > b ? a : b;
+}
+
+// The last tile index a row may use, -1 for none.
+__device__ __forceinline__ int clampLimit(int64_t lastKey, int nKeys) {
+    return static_cast<int>(max64(-1, min64(lastKey, nKeys - 1)));
+}
+
+// ---- prefill ------------------------------------------------------------------------------
+
+struct PrefillArgs {
+    const bf16* q;
+    int64_t qRowStride;
+    int64_t tokens;
+    int64_t start;
+    int group;
+    int kvHeads;
+    const bf16* keys;
+    const bf16* values;
+    int64_t kvHeadStride;
+    const int32_t* blocks;
+    int topk;
+    int blockSize;
+    bf16* out;
+    int64_t outRowStride;
+    int slots; // most tokens one thread block can touch
+    float scaleLog2;
+};
+
+// Shared memory of the prefill, in bytes from the start: two K/V tile stages, then the
+// per-token block lists and their union with, per union entry, the mask of tokens that chose
+// it.
+struct PrefillSmem {
+    size_t mask, unionIds, lists, counts, fresh, bases, total, first, bytes;
+
+    __host__ __device__ PrefillSmem(int dim, int slots, int topk) {
+        const size_t entries = size_t(slots) * topk;
+        mask = size_t(4) * kKeyTile * (dim + 8) * sizeof(bf16);
+        unionIds = mask + entries * sizeof(unsigned long long);
+        lists = unionIds + entries * sizeof(int);
+        counts = lists + entries * sizeof(int);
+        fresh = counts + slots * sizeof(int);
+        bases = fresh + slots * sizeof(int);
+        total = bases + slots * sizeof(int);
+        first = total + sizeof(int);
+        bytes = (first + entries + 15) / 16 * 16;
+    }
+};
+
+struct UnionView {
+    unsigned long long* mask;
+    int* ids;
+    int* lists;
+    int* counts;
+    int* fresh;
+    int* bases;
+    int* total;
+    unsigned char* first;
+    int topk;
+
+    __device__ bool contains(int t, int id) const {
+        const int* l = lists + t * topk;
+        int lo = 0, hi = counts[t];
+        while (lo < hi) {
+            const int mid = (lo + hi) >> 1;
+            if (l[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < counts[t] && l[lo] == id;
+    }
+};
+
+// Fills the union of the block lists of tokens tok0 .. tok0 + nT - 1 (kv group g): first
+// token 0's ids, then each later token's new ones, in list order, so the result (and the
+// summation order) is deterministic. Ids whose block starts after the token are dropped.
+template <int WARPS>
+__device__ int buildUnion(const PrefillArgs& a, const UnionView& u, int g, int64_t tok0, int nT,
+                          int warp, int lane) {
+    const int topk = a.topk;
+    const unsigned below = (1u << lane) - 1;
+    for (int t = warp; t < nT; t += WARPS) {
+        const int64_t pos = a.start + tok0 + t;
+        const int32_t* src = a.blocks + ((tok0 + t) * a.kvHeads + g) * int64_t(topk);
+        int count = 0;
+        for (int k0 = 0; k0 < topk; k0 += 32) {
+            const int id = k0 + lane < topk ? src[k0 + lane] : -1;
+            const bool keep = id >= 0 && int64_t(id) * a.blockSize <= pos;
+            const unsigned ballot = __ballot_sync(kFullMask, keep);
+            if (keep) u.lists[t * topk + count + __popc(ballot & below)] = id;
+            count += __popc(ballot);
+        }
+        if (lane == 0) u.counts[t] = count;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < nT * topk; i += blockDim.x) {
+        const int t = i / topk;
+        bool isNew = i % topk < u.counts[t];
+        for (int e = 0; isNew && e < t; ++e) isNew = !u.contains(e, u.lists[i]);
+        u.first[i] = isNew;
+    }
+    __syncthreads();
+    for (int t = warp; t < nT; t += WARPS) {
+        int count = 0;
+        for (int k0 = 0; k0 < topk; k0 += 32)
+            count +=
+                __popc(__ballot_sync(kFullMask, k0 + lane < topk && u.first[t * topk + k0 + lane]));
+        if (lane == 0) u.fresh[t] = count;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int sum = 0;
+        for (int t = 0; t < nT; ++t) {
+            u.bases[t] = sum;
+            sum += u.fresh[t];
+        }
+        *u.total = sum;
+    }
+    __syncthreads();
+    for (int t = warp; t < nT; t += WARPS) {
+        int slot = u.bases[t];
+        for (int k0 = 0; k0 < topk; k0 += 32) {
+            const int i = t * topk + k0 + lane;
+            const bool isNew = k0 + lane < topk && u.first[i];
+            const unsigned ballot = __ballot_sync(kFullMask, isNew);
+            if (isNew) {
+                const int id = u.lists[i];
+                unsigned long long m = 1ull << t;
+                for (int e = t + 1; e < nT; ++e)
+                    if (u.contains(e, id)) m |= 1ull << e;
+                u.ids[slot + __popc(ballot & below)] = id;
+                u.mask[slot + __popc(ballot & below)] = m;
+            }
+            slot += __popc(ballot);
+        }
+    }
+    __syncthreads();
+    return *u.total;
+}
+
+// One (token, head) row of the thread block as a lane sees it.
+struct PrefillRow {
+    bool valid;
+    int local; // token index inside the thread block
+    int64_t pos;
+    int64_t token;
+    int head;
+};
+
+__device__ __forceinline__ PrefillRow prefillRow(const PrefillArgs& a, int64_t row, int64_t tok0,
+                                                 int g) {
+    PrefillRow r;
+    r.valid = row < a.tokens * a.group;
+    r.token = r.valid ? row / a.group : tok0;
+    r.head = g * a.group + static_cast<int>(row % a.group);
+    r.local = static_cast<int>(r.token - tok0);
+    r.pos = a.start + r.token;
+    return r;
+}
+
+template <int D, int WARPS>
+__global__ void __launch_bounds__(WARPS * 32) sparsePrefillKernel(const PrefillArgs a) {
+    constexpr int kRows = WARPS * 16;
+    constexpr int kTile = kKeyTile * (D + 8);
+    extern __shared__ __align__(16) unsigned char smem[];
+    const int warp = threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    const int g = blockIdx.y;
+    const int64_t r0 = int64_t(blockIdx.x) * kRows;
+    const int64_t tok0 = r0 / a.group;
+    const int64_t tokLast = min(a.tokens - 1, (r0 + kRows - 1) / a.group);
+    const int nT = static_cast<int>(tokLast - tok0 + 1);
+    const int64_t tileMaxPos = a.start + tokLast;
+
+    const PrefillSmem lay(D, a.slots, a.topk);
+    bf16* sK = reinterpret_cast<bf16*>(smem);
+    bf16* sV = sK + 2 * kTile;
+    const UnionView u{reinterpret_cast<unsigned long long*>(smem + lay.mask),
+                      reinterpret_cast<int*>(smem + lay.unionIds),
+                      reinterpret_cast<int*>(smem + lay.lists),
+                      reinterpret_cast<int*>(smem + lay.counts),
+                      reinterpret_cast<int*>(smem + lay.fresh),
+                      reinterpret_cast<int*>(smem + lay.bases),
+                      reinterpret_cast<int*>(smem + lay.total),
+                      smem + lay.first,
+                      a.topk};
+    const int unionSize = buildUnion<WARPS>(a, u, g, tok0, nT, warp, lane);
+
+    const int64_t rowBase = r0 + warp * 16 + lane / 4;
+    const PrefillRow ra = prefillRow(a, rowBase, tok0, g);
+    const PrefillRow rb = prefillRow(a, rowBase + 8, tok0, g);
+    uint32_t qf[D / 16][4];
+    loadQuery<D>(qf, ra.valid ? a.q + ra.token * a.qRowStride + ra.head * D : nullptr,
+                 rb.valid ? a.q + rb.token * a.qRowStride + rb.head * D : nullptr, lane);
+    unsigned long long warpTokens =
+        (ra.valid ? 1ull << ra.local : 0) | (rb.valid ? 1ull << rb.local : 0);
+    int64_t warpMaxPos = max(ra.valid ? ra.pos : -1, rb.valid ? rb.pos : -1);
+    for (int off = 16; off > 0; off >>= 1) {
+        warpTokens |= __shfl_xor_sync(kFullMask, warpTokens, off);
+        warpMaxPos = max(warpMaxPos, __shfl_xor_sync(kFullMask, warpMaxPos, off));
+    }
+
+    const bf16* kHead = a.keys + g * a.kvHeadStride;
+    const bf16* vHead = a.values + g * a.kvHeadStride;
+    const int tilesPerBlock = (a.blockSize + kKeyTile - 1) / kKeyTile;
+    const int items = unionSize * tilesPerBlock;
+    auto itemKeys = [&](int item, int64_t& keyStart) {
+        const int within = (item % tilesPerBlock) * kKeyTile;
+        keyStart = int64_t(u.ids[item / tilesPerBlock]) * a.blockSize + within;
+        const int64_t n = min64(min(kKeyTile, a.blockSize - within), tileMaxPos - keyStart + 1);
+        return static_cast<int>(max64(n, 0));
+    };
+
+    RowState<D> st;
+    st.reset();
+    if (items > 0) {
+        int64_t keyStart;
+        const int n = itemKeys(0, keyStart);
+        loadTile<D>(sK, sV, kHead, vHead, keyStart, n, threadIdx.x, WARPS * 32);
+    }
+    cpAsyncCommit();
+    for (int item = 0; item < items; ++item) {
+        if (item + 1 < items) {
+            const int stage = (item + 1) & 1;
+            int64_t keyStart;
+            const int n = itemKeys(item + 1, keyStart);
+            loadTile<D>(sK + stage * kTile, sV + stage * kTile, kHead, vHead, keyStart, n,
+                        threadIdx.x, WARPS * 32);
+        }
+        cpAsyncCommit();
+        cpAsyncWait<1>();
+        __syncthreads();
+        int64_t keyStart;
+        const int nKeys = itemKeys(item, keyStart);
+        const unsigned long long mask = u.mask[item / tilesPerBlock];
+        if ((mask & warpTokens) && nKeys > 0 && keyStart <= warpMaxPos) {
+            const int warpKeys = clampLimit(warpMaxPos - keyStart, nKeys) + 1;
+            const int limA =
+                ra.valid && (mask >> ra.local & 1) ? clampLimit(ra.pos - keyStart, nKeys) : -1;
+            const int limB =
+                rb.valid && (mask >> rb.local & 1) ? clampLimit(rb.pos - keyStart, nKeys) : -1;
+            const int stage = item & 1;
+            attendTile<D>(st, qf, sK + stage * kTile, sV + stage * kTile, (warpKeys + 15) / 16,
+                          limA, limB, a.scaleLog2, lane);
+        }
+        __syncthreads();
+    }
+
+    reduceSums(st);
+    const int c2 = 2 * (lane & 3);
+    const float inv[2] = {st.l[0] > 0.f ? 1.f / st.l[0] : 0.f, st.l[1] > 0.f ? 1.f / st.l[1] : 0.f};
+    bf16* outA = ra.valid ? a.out + ra.token * a.outRowStride + ra.head * D : nullptr;
+    bf16* outB = rb.valid ? a.out + rb.token * a.outRowStride + rb.head * D : nullptr;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+        if (outA)
+            *reinterpret_cast<__nv_bfloat162*>(outA + n * 8 + c2) =
+                __floats2bfloat162_rn(st.o[n][0] * inv[0], st.o[n][1] * inv[0]);
+        if (outB)
+            *reinterpret_cast<__nv_bfloat162*>(outB + n * 8 + c2) =
+                __floats2bfloat162_rn(st.o[n][2] * inv[1], st.o[n][3] * inv[1]);
+    }
+}
+
+// ---- decode -------------------------------------------------------------------------------
+
+struct DecodeArgs {
+    const bf16* q;
+    int heads;
+    int group;
+    int64_t position;
+    const bf16* keys;
+    const bf16* values;
+    int64_t kvHeadStride;
+    const int32_t* blocks;
+    int topk;
+    int blockSize;
+    float* workspace; // max [topk][heads], sum [topk][heads], acc [topk][heads][dim]
+    float scaleLog2;
+};
+
+// One warp: chosen block blockIdx.x of kv group blockIdx.y, every head of the group.
+template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const DecodeArgs a) {
+    constexpr int kTile = kKeyTile * (D + 8);
+    __shared__ __align__(16) bf16 sK[kTile];
+    __shared__ __align__(16) bf16 sV[kTile];
+    const int lane = threadIdx.x;
+    const int entry = blockIdx.x;
+    const int g = blockIdx.y;
+    const int id = a.blocks[g * a.topk + entry];
+    const bool visible = id >= 0 && int64_t(id) * a.blockSize <= a.position;
+    const bf16* kHead = a.keys + g * a.kvHeadStride;
+    const bf16* vHead = a.values + g * a.kvHeadStride;
+    float* wsMax = a.workspace;
+    float* wsSum = wsMax + size_t(a.topk) * a.heads;
+    float* wsAcc = wsSum + size_t(a.topk) * a.heads;
+    const int c2 = 2 * (lane & 3);
+
+    for (int m0 = 0; m0 < a.group; m0 += 16) {
+        const int hA = m0 + lane / 4, hB = hA + 8;
+        const bool validA = hA < a.group, validB = hB < a.group;
+        uint32_t qf[D / 16][4];
+        loadQuery<D>(qf, validA ? a.q + (g * a.group + hA) * D : nullptr,
+                     validB ? a.q + (g * a.group + hB) * D : nullptr, lane);
+        RowState<D> st;
+        st.reset();
+        for (int within = 0; visible && within < a.blockSize; within += kKeyTile) {
+            const int64_t keyStart = int64_t(id) * a.blockSize + within;
+            const int nKeys = static_cast<int>(
+                min64(min(kKeyTile, a.blockSize - within), a.position - keyStart + 1));
+            if (nKeys <= 0) break;
+            __syncwarp();
+            loadTile<D>(sK, sV, kHead, vHead, keyStart, nKeys, lane, 32);
+            cpAsyncCommit();
+            cpAsyncWait<0>();
+            __syncwarp();
+            attendTile<D>(st, qf, sK, sV, (nKeys + 15) / 16, validA ? nKeys - 1 : -1,
+                          validB ? nKeys - 1 : -1, a.scaleLog2, lane);
+        }
+        reduceSums(st);
+        const size_t slotA = size_t(entry) * a.heads + g * a.group + hA;
+        const size_t slotB = slotA + 8;
+        if ((lane & 3) == 0) {
+            if (validA) wsMax[slotA] = st.m[0], wsSum[slotA] = st.l[0];
+            if (validB) wsMax[slotB] = st.m[1], wsSum[slotB] = st.l[1];
+        }
+#pragma unroll
+        for (int n = 0; n < D / 8; ++n) {
+            if (validA)
+                *reinterpret_cast<float2*>(wsAcc + slotA * D + n * 8 + c2) =
+                    make_float2(st.o[n][0], st.o[n][1]);
+            if (validB)
+                *reinterpret_cast<float2*>(wsAcc + slotB * D + n * 8 + c2) =
+                    make_float2(st.o[n][2], st.o[n][3]);
+        }
+    }
+}
+
+constexpr int kCombineWarps = 4;
+
+// Max or sum of `v` over the thread block, returned to every thread.
+__device__ float blockAllReduce(float v, bool takeMax, float* scratch) {
+    for (int off = 16; off > 0; off >>= 1) {
+        const float other = __shfl_xor_sync(kFullMask, v, off);
+        v = takeMax ? fmaxf(v, other) : v + other;
+    }
+    __syncthreads(); // the scratch may still be read by an earlier call
+    if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
+    __syncthreads();
+    v = scratch[0];
+    for (int w = 1; w < kCombineWarps; ++w) v = takeMax ? fmaxf(v, scratch[w]) : v + scratch[w];
+    return v;
+}
+
+// Thread block (head, 32 output columns): the weight of every block's partial goes to shared
+// memory, then each warp sums the weighted accumulators of a quarter of the blocks, so the
+// loads of different blocks are in flight together. A block that contributed nothing has max
+// -inf, weight 0 and a zero accumulator.
+__global__ void __launch_bounds__(kCombineWarps * 32)
+    sparseDecodeCombine(const float* workspace, int heads, int dim, int topk, bf16* out) {
+    extern __shared__ float sWeight[]; // [topk]
+    __shared__ float sScratch[kCombineWarps];
+    __shared__ float sAcc[kCombineWarps][32];
+    const int h = blockIdx.x;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int col = blockIdx.y * 32 + lane;
+    const float* wsMax = workspace;
+    const float* wsSum = wsMax + size_t(topk) * heads;
+    const float* wsAcc = wsSum + size_t(topk) * heads;
+
+    float best = -INFINITY;
+    for (int s = threadIdx.x; s < topk; s += blockDim.x)
+        best = fmaxf(best, wsMax[size_t(s) * heads + h]);
+    best = blockAllReduce(best, true, sScratch);
+    const float base = best == -INFINITY ? 0.f : best;
+    float sum = 0.f;
+    for (int s = threadIdx.x; s < topk; s += blockDim.x) {
+        const float w = fastExp2(wsMax[size_t(s) * heads + h] - base);
+        sWeight[s] = w;
+        sum += w * wsSum[size_t(s) * heads + h];
+    }
+    sum = blockAllReduce(sum, false, sScratch); // its barriers also publish sWeight
+
+    float acc = 0.f;
+    if (col < dim) {
+#pragma unroll 8
+        for (int s = warp; s < topk; s += kCombineWarps)
+            acc += sWeight[s] * wsAcc[(size_t(s) * heads + h) * dim + col];
+    }
+    sAcc[warp][lane] = acc;
+    __syncthreads();
+    if (warp == 0 && col < dim) {
+        for (int w = 1; w < kCombineWarps; ++w) acc += sAcc[w][lane];
+        out[size_t(h) * dim + col] = __float2bfloat16(sum > 0.f ? acc / sum : 0.f);
+    }
+}
+
+// ---- host side ------------------------------------------------------------------------------
+
+bool supportedDim(int dim) {
+    return dim == 16 || dim == 32 || dim == 64 || dim == 128;
+}
+
+bool aligned(const void* p, size_t bytes) {
+    return reinterpret_cast<uintptr_t>(p) % bytes == 0;
+}
+
+// Checks shared by both launchers: shapes, and the alignment the vector accesses rely on.
+bool validCommon(const bf16* q, int heads, int kvHeads, int dim, const bf16* keys,
+                 const bf16* values, int64_t kvHeadStride, const int32_t* blocks, int topkTotal,
+                 int blockSize, const bf16* out) {
+    if (!q || !keys || !values || !blocks || !out) return false;
+    if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || kvHeads > 65535) return false;
+    if (!supportedDim(dim) || topkTotal <= 0 || blockSize <= 0) return false;
+    if (kvHeadStride < 0 || kvHeadStride % 8 != 0) return false;
+    return aligned(q, 4) && aligned(out, 4) && aligned(keys, 16) && aligned(values, 16);
+}
+
+float scaleLog2(int dim) {
+    return static_cast<float>(1.0 / std::sqrt(double(dim))) * kLog2e;
+}
+
+template <int D, int WARPS>
+cudaError_t launchPrefill(PrefillArgs a, unsigned gridX, cudaStream_t stream) {
+    const PrefillSmem lay(D, a.slots, a.topk);
+    int device = 0, maxSmem = 0;
+    cudaError_t e = cudaGetDevice(&device);
+    if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&maxSmem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    if (e != cudaSuccess) return e;
+    if (lay.bytes > size_t(maxSmem)) return cudaErrorInvalidValue;
+    e = cudaFuncSetAttribute(sparsePrefillKernel<D, WARPS>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(lay.bytes));
+    if (e != cudaSuccess) return e;
+    const dim3 grid(gridX, a.kvHeads);
+    sparsePrefillKernel<D, WARPS><<<grid, WARPS * 32, lay.bytes, stream>>>(a);
+    return cudaGetLastError();
+}
+
+template <int WARPS>
+cudaError_t dispatchPrefill(int dim, const PrefillArgs& a, unsigned gridX, cudaStream_t s) {
+    switch (dim) {
+    case 16:
+        return launchPrefill<16, WARPS>(a, gridX, s);
+    case 32:
+        return launchPrefill<32, WARPS>(a, gridX, s);
+    case 64:
+        return launchPrefill<64, WARPS>(a, gridX, s);
+    default:
+        return launchPrefill<128, WARPS>(a, gridX, s);
+    }
+}
+
+} // namespace
+
+namespace detail {
+
+cudaError_t launchSparseAttentionPrefillWarps(const bf16* q, int64_t qRowStride, int64_t tokens,
+                                              int64_t startPosition, int heads, int kvHeads,
+                                              int dim, const bf16* keys, const bf16* values,
+                                              int64_t kvHeadStride, const int32_t* blocks,
+                                              int topkTotal, int blockSize, bf16* out,
+                                              int64_t outRowStride, int warps,
+                                              cudaStream_t stream) {
+    if (!validCommon(q, heads, kvHeads, dim, keys, values, kvHeadStride, blocks, topkTotal,
+                     blockSize, out))
+        return cudaErrorInvalidValue;
+    if (tokens < 0 || startPosition < 0 || qRowStride % 2 != 0 || outRowStride % 2 != 0 ||
+        qRowStride < int64_t(heads) * dim || outRowStride < int64_t(heads) * dim)
+        return cudaErrorInvalidValue;
+    if (warps != 4 && warps != 8) return cudaErrorInvalidValue;
+    if (tokens == 0) return cudaSuccess;
+    const int group = heads / kvHeads;
+    const int rows = warps * 16;
+    // A thread block's token masks are 64-bit; fall back to the smaller tile if needed.
+    if ((rows - 1) / group + 2 > 64) warps = 4;
+    const int64_t tiles = (tokens * group + warps * 16 - 1) / (warps * 16);
+    if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
+    PrefillArgs a{q,      qRowStride,    tokens, startPosition, group,     kvHeads, keys,
+                  values, kvHeadStride,  blocks, topkTotal,     blockSize, out,     outRowStride,
+                  0,      scaleLog2(dim)};
+    a.slots = std::min((warps * 16 - 1) / group + 2, warps * 16);
+    const unsigned gridX = static_cast<unsigned>(tiles);
+    return warps == 8 ? dispatchPrefill<8>(dim, a, gridX, stream)
+                      : dispatchPrefill<4>(dim, a, gridX, stream);
+}
+
+} // namespace detail
+
+cudaError_t launchSparseAttentionPrefill(const bf16* q, int64_t qRowStride, int64_t tokens,
+                                         int64_t startPosition, int heads, int kvHeads, int dim,
+                                         const bf16* keys, const bf16* values, int64_t kvHeadStride,
+                                         const int32_t* blocks, int topkTotal, int blockSize,
+                                         bf16* out, int64_t outRowStride, cudaStream_t stream) {
+    return detail::launchSparseAttentionPrefillWarps(
+        q, qRowStride, tokens, startPosition, heads, kvHeads, dim, keys, values, kvHeadStride,
+        blocks, topkTotal, blockSize, out, outRowStride, 4, stream);
+}
+
+size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal) {
+    if (heads <= 0 || dim <= 0 || topkTotal <= 0) return 0;
+    return size_t(topkTotal) * heads * (dim + 2) * sizeof(float);
+}
+
+cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, int dim,
+                                        int64_t position, const bf16* keys, const bf16* values,
+                                        int64_t kvHeadStride, const int32_t* blocks, int topkTotal,
+                                        int blockSize, bf16* out, float* workspace,
+                                        size_t workspaceBytes, cudaStream_t stream) {
+    if (!validCommon(q, heads, kvHeads, dim, keys, values, kvHeadStride, blocks, topkTotal,
+                     blockSize, out))
+        return cudaErrorInvalidValue;
+    // The combine keeps one weight per chosen block in (default-sized) shared memory.
+    if (topkTotal > 8192) return cudaErrorInvalidValue;
+    if (position < 0 || !workspace || !aligned(workspace, 8) ||
+        workspaceBytes < sparseDecodeWorkspace(heads, dim, topkTotal))
+        return cudaErrorInvalidValue;
+    const DecodeArgs a{q,         heads,     heads / kvHeads, position,
+                       keys,      values,    kvHeadStride,    blocks,
+                       topkTotal, blockSize, workspace,       scaleLog2(dim)};
+    const dim3 grid(topkTotal, kvHeads);
+    switch (dim) {
+    case 16:
+        sparseDecodePartial<16><<<grid, 32, 0, stream>>>(a);
+        break;
+    case 32:
+        sparseDecodePartial<32><<<grid, 32, 0, stream>>>(a);
+        break;
+    case 64:
+        sparseDecodePartial<64><<<grid, 32, 0, stream>>>(a);
+        break;
+    default:
+        sparseDecodePartial<128><<<grid, 32, 0, stream>>>(a);
+        break;
+    }
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+    const dim3 combineGrid(heads, ceilDiv(dim, 32));
+    sparseDecodeCombine<<<combineGrid, kCombineWarps * 32, topkTotal * sizeof(float), stream>>>(
+        workspace, heads, dim, topkTotal, out);
+    return cudaGetLastError();
+}
+
+} // namespace folio::kernels

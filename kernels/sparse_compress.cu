@@ -1,0 +1,42 @@
+#include "sparse_compress.cuh"
+
+namespace folio::kernels {
+
+namespace {
+
+constexpr int kCompressThreads = 256;
+
+// One thread per (window, feature) of one kv head; consecutive threads read consecutive
+// features of the same key row, so every load is coalesced.
+__global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHeadStride, int dim,
+                                   int kernel, int stride, int64_t firstIndex, int64_t count,
+                                   bf16* __restrict__ out, int64_t outHeadStride) {
+    const int g = blockIdx.y;
+    const int64_t item = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (item >= count * dim) return;
+    const int64_t j = firstIndex + item / dim;
+    const int e = static_cast<int>(item % dim);
+    const bf16* src = keys + g * keyHeadStride + j * stride * dim + e;
+    float sum = 0.0f;
+    for (int u = 0; u < kernel; ++u) sum += __bfloat162float(src[int64_t(u) * dim]);
+    out[g * outHeadStride + j * dim + e] = __float2bfloat16(sum / float(kernel));
+}
+
+} // namespace
+
+cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
+                               int kernel, int stride, int64_t firstIndex, int64_t count, bf16* out,
+                               int64_t outHeadStride, cudaStream_t stream) {
+    if (kvHeads <= 0 || dim <= 0 || kernel <= 0 || stride <= 0 || firstIndex < 0 || count < 0)
+        return cudaErrorInvalidValue;
+    if (count == 0) return cudaSuccess;
+    if (!keys || !out) return cudaErrorInvalidValue;
+    const int64_t blocks = (count * dim + kCompressThreads - 1) / kCompressThreads;
+    if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
+    const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
+    compressKeysKernel<<<grid, kCompressThreads, 0, stream>>>(
+        keys, keyHeadStride, dim, kernel, stride, firstIndex, count, out, outHeadStride);
+    return cudaGetLastError();
+}
+
+} // namespace folio::kernels

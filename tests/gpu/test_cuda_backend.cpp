@@ -1,0 +1,201 @@
+// The whole model on the CUDA backend: the reference cases teacher-forced against the bf16
+// yardstick, random models of the real geometry against the CPU backend, checkpoints, saved
+// states shared with the CPU backend, and memory-plan refusals.
+
+#include "gpu_test_util.h"
+#include "tiny_model.h"
+
+#include "backend.h"
+#include "golden_case.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+
+class TestCudaBackend : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void goldenCases_data();
+    void goldenCases();
+    void realGeometryMatchesCpu();
+    void rollbackAndSaveLoad();
+    void cpuStateLoadsOnGpu();
+    void refusesWhatDoesNotFit();
+
+private:
+    QTemporaryDir tmp_;
+    std::string realModel_;
+};
+
+namespace {
+
+std::unique_ptr<sala::Backend> backendFor(const std::string& dir, sala::BackendKind kind,
+                                          sala::BackendOptions options = {}) {
+    auto model = sala::loadModel(dir);
+    if (!model) qFatal("%s", model.error().message.c_str());
+    auto backend = sala::createBackend(kind, *model, options);
+    if (!backend) qFatal("%s", backend.error().message.c_str());
+    return std::move(backend).value();
+}
+
+std::unique_ptr<sala::Context> contextOf(sala::Backend& b) {
+    auto ctx = b.createContext();
+    if (!ctx) qFatal("%s", ctx.error().message.c_str());
+    return std::move(ctx).value();
+}
+
+// Logits of the last token after each of `steps`, prefilling `prompt` in `chunk`s first.
+std::vector<std::vector<float>> runSequence(sala::Context& ctx, const std::vector<int>& prompt,
+                                            int chunk, const std::vector<int>& steps) {
+    std::vector<std::vector<float>> rows;
+    sala::ForwardOutput out;
+    for (size_t done = 0; done < prompt.size();) {
+        const size_t n = std::min<size_t>(chunk, prompt.size() - done);
+        auto st = ctx.forward(std::span<const int>(prompt.data() + done, n), {}, out);
+        if (!st.ok()) qFatal("%s", st.error().message.c_str());
+        done += n;
+    }
+    rows.push_back(out.logits);
+    for (int t : steps) {
+        auto st = ctx.forward(std::span<const int>(&t, 1), {}, out);
+        if (!st.ok()) qFatal("%s", st.error().message.c_str());
+        rows.push_back(out.logits);
+    }
+    return rows;
+}
+
+std::vector<int> randomTokens(int n, int vocab, std::mt19937& rng) {
+    std::uniform_int_distribution<int> d(3, vocab - 1);
+    std::vector<int> v(n);
+    for (int& x : v) x = d(rng);
+    v[0] = 1;
+    return v;
+}
+
+} // namespace
+
+void TestCudaBackend::initTestCase() {
+    GPU_OR_SKIP();
+    QVERIFY(tmp_.isValid());
+    // The real head geometry (head_dim 128, 32 query / 2 kv heads, hidden 4096) with a sparse
+    // configuration scaled down so selection by score starts after 768 tokens.
+    testutil::TinyModelSpec s;
+    s.hidden = 4096;
+    s.intermediate = 1024;
+    s.heads = 32;
+    s.kvHeads = 2;
+    s.headDim = 128;
+    s.vocab = 1024;
+    s.blockSize = 64;
+    s.kernelSize = 32;
+    s.kernelStride = 16;
+    s.windowSize = 256;
+    s.topk = 8;
+    s.copyTokenizer = false;
+    s.mixers = {"minicpm4", "lightning-attn", "lightning-attn", "minicpm4"};
+    realModel_ = tmp_.filePath("real-geometry").toStdString();
+    QVERIFY(testutil::writeTinyModel(realModel_, s));
+}
+
+void TestCudaBackend::goldenCases_data() {
+    QTest::addColumn<QString>("dir");
+    const QDir root(QStringLiteral(FOLIO_TEST_DATA_DIR "/golden"));
+    for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+        QTest::newRow(qPrintable(name)) << root.filePath(name);
+}
+
+void TestCudaBackend::goldenCases() {
+    QFETCH(QString, dir);
+    std::string log;
+    const auto tol = sala::GoldenTolerances::bf16Engine();
+    auto report = sala::runGoldenCase(
+        dir.toStdString(), sala::BackendKind::Cuda, [&](const std::string& l) { log += l + "\n"; },
+        &tol);
+    QVERIFY2(report.ok(), report.ok() ? "" : report.error().message.c_str());
+    qInfo("median %.3g max %.3g top1 %d/%d", report->medianRelErr, report->maxRelErr,
+          report->top1Agree, report->top1Rows);
+    QVERIFY2(report->passed, log.c_str());
+}
+
+void TestCudaBackend::realGeometryMatchesCpu() {
+    auto gpu = backendFor(realModel_, sala::BackendKind::Cuda);
+    auto cpu = backendFor(realModel_, sala::BackendKind::Cpu);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(2500, 1024, rng);
+    const std::vector<int> steps = randomTokens(6, 1024, rng);
+    auto g = contextOf(*gpu);
+    auto c = contextOf(*cpu);
+    const auto gr = runSequence(*g, prompt, 1000, steps);
+    const auto cr = runSequence(*c, prompt, 700, steps);
+    for (size_t i = 0; i < gr.size(); ++i) {
+        const double err = gputest::relativeL2(gr[i].data(), cr[i].data(), cr[i].size());
+        qInfo("row %zu: relative L2 %.3g", i, err);
+        QVERIFY2(err < 0.05, qPrintable(QString::number(err)));
+    }
+}
+
+void TestCudaBackend::rollbackAndSaveLoad() {
+    auto gpu = backendFor(realModel_, sala::BackendKind::Cuda);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> doc = randomTokens(1500, 1024, rng);
+    const std::vector<int> question = randomTokens(5, 1024, rng);
+    auto ctx = contextOf(*gpu);
+    runSequence(*ctx, doc, 512, {});
+    const auto cp = ctx->checkpoint();
+    QVERIFY(cp > 0);
+    const std::string file = tmp_.filePath("gpu.state").toStdString();
+    QVERIFY(ctx->save(file).ok());
+    const auto first = runSequence(*ctx, {}, 1, question);
+    QVERIFY(ctx->rollback(cp).ok());
+    QCOMPARE(ctx->position(), int64_t(doc.size()));
+    QVERIFY(runSequence(*ctx, {}, 1, question) == first);
+    auto restored = contextOf(*gpu);
+    auto st = restored->load(file);
+    QVERIFY2(st.ok(), st.ok() ? "" : st.error().message.c_str());
+    QVERIFY(runSequence(*restored, {}, 1, question) == first);
+}
+
+void TestCudaBackend::cpuStateLoadsOnGpu() {
+    auto gpu = backendFor(realModel_, sala::BackendKind::Cuda);
+    auto cpu = backendFor(realModel_, sala::BackendKind::Cpu);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> doc = randomTokens(900, 1024, rng);
+    const std::vector<int> question = randomTokens(3, 1024, rng);
+    auto c = contextOf(*cpu);
+    runSequence(*c, doc, 450, {});
+    const std::string file = tmp_.filePath("cpu.state").toStdString();
+    QVERIFY(c->save(file).ok());
+    const auto expected = runSequence(*c, {}, 1, question);
+    auto g = contextOf(*gpu);
+    QVERIFY(g->load(file).ok());
+    QCOMPARE(g->tokens(), std::vector<int>(doc.begin(), doc.end()));
+    const auto got = runSequence(*g, {}, 1, question);
+    for (size_t i = 1; i < got.size(); ++i)
+        QVERIFY(gputest::relativeL2(got[i].data(), expected[i].data(), got[i].size()) < 0.05);
+}
+
+void TestCudaBackend::refusesWhatDoesNotFit() {
+    auto model = sala::loadModel(realModel_);
+    QVERIFY(model.ok());
+    sala::BackendOptions tiny;
+    tiny.vramLimit = 64ull << 20; // less than the weights
+    auto b = sala::createBackend(sala::BackendKind::Cuda, *model, tiny);
+    QVERIFY(!b.ok());
+    QCOMPARE(b.error().code, sala::ErrorCode::OutOfMemory);
+    QVERIFY(b.error().message.find("GPU memory") != std::string::npos);
+
+    sala::BackendOptions small;
+    small.vramLimit = 2ull << 30;
+    auto fits = sala::createBackend(sala::BackendKind::Cuda, *model, small);
+    QVERIFY2(fits.ok(), fits.ok() ? "" : fits.error().message.c_str());
+    auto ctx = contextOf(**fits);
+    auto st = ctx->reserve(int64_t(1) << 34);
+    QVERIFY(!st.ok());
+    QCOMPARE(st.error().code, sala::ErrorCode::OutOfMemory);
+    // The context still works after the refusal.
+    sala::ForwardOutput out;
+    QVERIFY(ctx->forward(std::vector<int>{1, 2, 3}, {}, out).ok());
+}
+
+QTEST_GUILESS_MAIN(TestCudaBackend)
+#include "test_cuda_backend.moc"

@@ -1,0 +1,618 @@
+// InfLLM-V2 compressed keys and block selection against their CPU twins
+// (sala::cpu::SparseCache::append / updateCompressed and sala::cpu::selectBlocks).
+//
+// Compressed keys: the GPU sums bf16 keys in fp32 and rounds the mean to bf16 once, so each
+// element is within half a bf16 ulp (2^-8 relative) of the exact mean plus fp32 summation
+// noise (1e-6 absolute covers it at unit scale); the relative L2 error is then ~1e-3, checked
+// against 4e-3. Selection: both sides score the same bf16 queries and the GPU's own bf16
+// compressed keys, so they differ only by fp32-vs-double arithmetic (~1e-6 relative) and
+// can disagree only where two candidates are that close: at least 99.5% of (query, group)
+// sets must be identical, and every set must be structurally right (forced blocks present,
+// ascending, padded, no future block). Where every candidate ties, agreement must be exact.
+
+#include "cpu/sparse_cpu.h"
+#include "gpu_test_util.h"
+#include "sparse_compress.cuh"
+#include "sparse_select.cuh"
+#include "thread_pool.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+using namespace gputest;
+using folio::kernels::bf16;
+using folio::kernels::SparseSelectParams;
+using sala::cpu::compressedCount;
+
+namespace {
+
+constexpr double kCompressL2Tol = 4e-3;
+constexpr double kSameSetsMin = 0.995;
+constexpr int kUnwritten = 0x7f7f7f7f; // sentinel of block outputs; -1 is a legal padding
+
+// heads, kvHeads, dim, blockSize, init, local, topkTotal, kernel1, stride1, kernel2, stride2
+SparseSelectParams tinyShape() {
+    return {32, 2, 16, 16, 1, 2, 6, 8, 4, 32, 16};
+}
+SparseSelectParams realShape() {
+    return {32, 2, 128, 64, 1, 32, 96, 32, 16, 128, 64};
+}
+// Level-2 windows so long that early sparse queries see none: the level-1 fallback.
+SparseSelectParams lateK2Shape() {
+    return {32, 2, 16, 16, 1, 2, 6, 8, 4, 256, 128};
+}
+
+sala::cpu::SparseParams cpuParams(const SparseSelectParams& p) {
+    sala::cpu::SparseParams c;
+    c.heads = p.heads, c.kvHeads = p.kvHeads, c.dim = p.dim, c.blockSize = p.blockSize;
+    c.initBlocks = p.initBlocks, c.localBlocks = p.localBlocks, c.topkTotal = p.topkTotal;
+    c.kernel1 = p.kernel1, c.stride1 = p.stride1, c.kernel2 = p.kernel2, c.stride2 = p.stride2;
+    return c;
+}
+
+sala::ThreadPool& pool() {
+    static sala::ThreadPool p;
+    return p;
+}
+
+// Keys [position][kvHeads * dim] with a random topic per stride1-long segment, so that the
+// compressed keys differ from each other the way real ones do; bf16-rounded.
+std::vector<float> structuredKeys(const SparseSelectParams& p, int64_t n, std::mt19937& rng) {
+    const int width = p.kvHeads * p.dim;
+    std::vector<float> keys = randomFloats(size_t(n) * width, rng, 0.5f);
+    std::uniform_real_distribution<float> amp(0.0f, 1.5f);
+    for (int64_t seg = 0; seg * p.stride1 < n; ++seg) {
+        const std::vector<float> topic = randomFloats(width, rng, amp(rng));
+        for (int64_t u = seg * p.stride1; u < std::min(n, (seg + 1) * p.stride1); ++u)
+            for (int e = 0; e < width; ++e) keys[u * width + e] += topic[e];
+    }
+    return roundBf16(keys);
+}
+
+// [position][kvHeads * dim] -> [kvHeads][capacity][dim], bf16.
+std::vector<bf16> headMajor(const std::vector<float>& keys, const SparseSelectParams& p,
+                            int64_t capacity) {
+    const int64_t n = int64_t(keys.size()) / (p.kvHeads * p.dim);
+    std::vector<float> out(size_t(p.kvHeads) * capacity * p.dim, 0.0f);
+    for (int g = 0; g < p.kvHeads; ++g)
+        for (int64_t u = 0; u < n; ++u)
+            std::copy_n(&keys[(u * p.kvHeads + g) * p.dim], p.dim,
+                        &out[(g * capacity + u) * p.dim]);
+    return toBf16(out);
+}
+
+// A context on the device: keys and both levels of compressed keys, with host copies of the
+// compressed keys as floats, per kv head.
+struct Context {
+    int64_t length = 0, n1 = 0, n2 = 0;
+    DeviceBuffer<bf16> keys, k1, k2;
+    std::vector<std::vector<float>> k1Host, k2Host;
+};
+
+void buildContext(Context& c, const SparseSelectParams& p, const std::vector<float>& keys) {
+    c.length = int64_t(keys.size()) / (p.kvHeads * p.dim);
+    c.n1 = compressedCount(c.length, p.kernel1, p.stride1);
+    c.n2 = compressedCount(c.length, p.kernel2, p.stride2);
+    c.keys.upload(headMajor(keys, p, c.length));
+    c.k1.resize(size_t(p.kvHeads) * c.n1 * p.dim);
+    c.k2.resize(size_t(p.kvHeads) * c.n2 * p.dim);
+    c.k1.poison();
+    c.k2.poison();
+    const int64_t stride = c.length * p.dim;
+    CUDA_CHECK(folio::kernels::launchCompressKeys(c.keys.get(), stride, p.kvHeads, p.dim, p.kernel1,
+                                                  p.stride1, 0, c.n1, c.k1.get(), c.n1 * p.dim,
+                                                  nullptr));
+    CUDA_CHECK(folio::kernels::launchCompressKeys(c.keys.get(), stride, p.kvHeads, p.dim, p.kernel2,
+                                                  p.stride2, 0, c.n2, c.k2.get(), c.n2 * p.dim,
+                                                  nullptr));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const std::vector<float> k1 = fromBf16(c.k1.download()), k2 = fromBf16(c.k2.download());
+    c.k1Host.assign(p.kvHeads, {});
+    c.k2Host.assign(p.kvHeads, {});
+    for (int g = 0; g < p.kvHeads; ++g) {
+        c.k1Host[g].assign(k1.begin() + g * c.n1 * p.dim, k1.begin() + (g + 1) * c.n1 * p.dim);
+        c.k2Host[g].assign(k2.begin() + g * c.n2 * p.dim, k2.begin() + (g + 1) * c.n2 * p.dim);
+    }
+}
+
+// The twin's cache holding exactly the GPU's compressed keys.
+sala::cpu::SparseCache cpuCache(const SparseSelectParams& p, const Context& c) {
+    sala::cpu::SparseCache cache;
+    cache.reset(p.kvHeads);
+    cache.k1 = c.k1Host;
+    cache.k2 = c.k2Host;
+    cache.length = c.length;
+    return cache;
+}
+
+// Queries rows as the fused projection lays them out: q of all heads, then k and v.
+struct Queries {
+    int64_t tokens = 0, rowStride = 0;
+    std::vector<float> host; // bf16-rounded
+    DeviceBuffer<bf16> device;
+};
+
+void makeQueries(Queries& q, const SparseSelectParams& p, int64_t tokens, float scale,
+                 std::mt19937& rng) {
+    q.tokens = tokens;
+    q.rowStride = int64_t(p.heads + 2 * p.kvHeads) * p.dim;
+    q.host = roundBf16(randomFloats(size_t(tokens * q.rowStride), rng, scale));
+    q.device.upload(toBf16(q.host));
+}
+
+// Runs the GPU selection; every output starts as a sentinel so unwritten entries show.
+void gpuSelect(const SparseSelectParams& p, const Context& c, const bf16* q, int64_t rowStride,
+               int64_t tokens, int64_t start, size_t workspaceBytes, std::vector<int32_t>& out) {
+    DeviceBuffer<int32_t> blocks(size_t(tokens) * p.kvHeads * p.topkTotal);
+    CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
+    DeviceBuffer<char> ws(std::max<size_t>(workspaceBytes, 1));
+    ws.poison();
+    CUDA_CHECK(folio::kernels::launchSparseSelect(p, q, rowStride, tokens, start, c.k1.get(),
+                                                  c.n1 * p.dim, c.k2.get(), c.n2 * p.dim,
+                                                  blocks.get(), ws.get(), workspaceBytes, nullptr));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    out = blocks.download();
+}
+
+std::vector<int32_t> cpuSelect(const SparseSelectParams& p, const sala::cpu::SparseCache& cache,
+                               const float* q, int64_t rowStride, int64_t tokens, int64_t start) {
+    const sala::cpu::SparseParams cp = cpuParams(p);
+    std::vector<int32_t> out(size_t(tokens) * p.kvHeads * p.topkTotal, -1);
+    pool().parallelFor(tokens * p.kvHeads, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t t = row / p.kvHeads;
+            const int g = static_cast<int>(row % p.kvHeads);
+            const std::vector<int> b =
+                sala::cpu::selectBlocks(cp, cache, q + t * rowStride, start + t, g);
+            std::copy_n(b.begin(), std::min<size_t>(b.size(), p.topkTotal),
+                        out.begin() + row * p.topkTotal);
+        }
+    });
+    return out;
+}
+
+// Every row: min(qb+1, topkTotal) ascending ids in [0, qb] including the forced blocks,
+// then -1 padding.
+void checkStructure(const SparseSelectParams& p, const std::vector<int32_t>& blocks, int64_t start,
+                    int64_t tokens) {
+    for (int64_t row = 0; row < tokens * p.kvHeads; ++row) {
+        const int32_t* r = &blocks[row * p.topkTotal];
+        const int64_t qb = (start + row / p.kvHeads) / p.blockSize;
+        const int64_t count = std::min<int64_t>(qb + 1, p.topkTotal);
+        for (int i = 0; i < p.topkTotal; ++i) {
+            const bool ok =
+                i < count ? (r[i] >= 0 && r[i] <= qb && (i == 0 || r[i] > r[i - 1])) : r[i] == -1;
+            if (!ok)
+                QFAIL(qPrintable(QString("row %1 (position %2) slot %3 holds %4 (qb %5)")
+                                     .arg(row)
+                                     .arg(start + row / p.kvHeads)
+                                     .arg(i)
+                                     .arg(r[i])
+                                     .arg(qb)));
+        }
+        for (int64_t b = 0; b <= qb; ++b) {
+            const bool forced = b < p.initBlocks || b >= qb - p.localBlocks;
+            if (forced && !std::binary_search(r, r + count, int32_t(b)))
+                QFAIL(qPrintable(QString("row %1 misses forced block %2").arg(row).arg(b)));
+        }
+    }
+}
+
+// Fraction of (query, group) sets that are identical; the differing ones are reported.
+double sameSets(const SparseSelectParams& p, const std::vector<int32_t>& got,
+                const std::vector<int32_t>& want, int64_t start) {
+    const int64_t rows = int64_t(want.size()) / p.topkTotal;
+    int64_t same = 0, shown = 0;
+    for (int64_t row = 0; row < rows; ++row) {
+        const auto a = got.begin() + row * p.topkTotal, b = want.begin() + row * p.topkTotal;
+        if (std::equal(a, a + p.topkTotal, b)) {
+            ++same;
+        } else if (shown++ < 3) {
+            std::vector<int32_t> onlyGpu, onlyCpu;
+            std::set_difference(a, a + p.topkTotal, b, b + p.topkTotal,
+                                std::back_inserter(onlyGpu));
+            std::set_difference(b, b + p.topkTotal, a, a + p.topkTotal,
+                                std::back_inserter(onlyCpu));
+            qInfo("position %lld group %lld: %zu blocks differ (first gpu %d, cpu %d)",
+                  (long long)(start + row / p.kvHeads), (long long)(row % p.kvHeads),
+                  onlyGpu.size(), onlyGpu.empty() ? -1 : onlyGpu[0],
+                  onlyCpu.empty() ? -1 : onlyCpu[0]);
+        }
+    }
+    qInfo("%lld of %lld selections identical", (long long)same, (long long)rows);
+    return rows ? double(same) / rows : 1.0;
+}
+
+// Median milliseconds of `runs` calls of f on the default stream.
+template <typename F> float medianMs(int runs, F f) {
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    std::vector<float> ms;
+    for (int i = 0; i < runs; ++i) {
+        cudaEventRecord(a);
+        f();
+        cudaEventRecord(b);
+        cudaEventSynchronize(b);
+        float x = 0;
+        cudaEventElapsedTime(&x, a, b);
+        ms.push_back(x);
+    }
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+}
+
+// Multiply-adds of stage 1 for queries at positions [start, start + tokens).
+double stageOneFlops(const SparseSelectParams& p, int64_t start, int64_t tokens) {
+    double keys = 0;
+    for (int64_t pos = start; pos < start + tokens; ++pos)
+        if (pos / p.blockSize + 1 > p.topkTotal)
+            keys += compressedCount(pos + 1, p.kernel1, p.stride1) +
+                    compressedCount(pos + 1, p.kernel2, p.stride2);
+    return keys * 2.0 * p.heads * p.dim;
+}
+
+} // namespace
+
+Q_DECLARE_METATYPE(SparseSelectParams)
+
+class TestSparseSelection : public QObject {
+    Q_OBJECT
+
+private slots:
+    void compressIncremental_data();
+    void compressIncremental();
+    void selectMatchesCpu_data();
+    void selectMatchesCpu();
+    void selectAcrossDenseBoundary_data();
+    void selectAcrossDenseBoundary();
+    void smallWorkspaceAndDecode();
+    void allTiesPickLowestIds_data();
+    void allTiesPickLowestIds();
+    void rejectsBadArguments();
+    void timing();
+};
+
+void TestSparseSelection::compressIncremental_data() {
+    QTest::addColumn<SparseSelectParams>("p");
+    QTest::addColumn<int>("length");
+    QTest::newRow("tiny") << tinyShape() << 5000;
+    QTest::newRow("real") << realShape() << 20000;
+}
+
+// Chunked appends: after each, only the windows it completed are compressed, as the engine
+// does; the twin appends the same chunks.
+void TestSparseSelection::compressIncremental() {
+    GPU_OR_SKIP();
+    QFETCH(SparseSelectParams, p);
+    QFETCH(int, length);
+    std::mt19937 rng = freshRng();
+    const std::vector<float> keys = structuredKeys(p, length, rng);
+    const int64_t cap1 = compressedCount(length, p.kernel1, p.stride1) + 8;
+    const int64_t cap2 = compressedCount(length, p.kernel2, p.stride2) + 8;
+    DeviceBuffer<bf16> dKeys;
+    dKeys.upload(headMajor(keys, p, length));
+    DeviceBuffer<bf16> k1(size_t(p.kvHeads) * cap1 * p.dim), k2(size_t(p.kvHeads) * cap2 * p.dim);
+    k1.poison();
+    k2.poison();
+    sala::cpu::SparseCache cache;
+    cache.reset(p.kvHeads);
+    const sala::cpu::SparseParams cp = cpuParams(p);
+    std::uniform_int_distribution<int> chunkLen(1, 700);
+    int64_t done = 0;
+    for (int step = 0; done < length; ++step) {
+        const int64_t n = std::min<int64_t>(length - done, step % 3 == 0 ? 1 : chunkLen(rng));
+        const std::vector<float> zeros(size_t(n) * p.kvHeads * p.dim, 0.0f);
+        cache.append(cp, &keys[done * p.kvHeads * p.dim], zeros.data(), n);
+        for (int level = 0; level < 2; ++level) {
+            const int kernel = level ? p.kernel2 : p.kernel1;
+            const int stride = level ? p.stride2 : p.stride1;
+            const int64_t first = compressedCount(done, kernel, stride);
+            const int64_t count = compressedCount(done + n, kernel, stride) - first;
+            CUDA_CHECK(folio::kernels::launchCompressKeys(
+                dKeys.get(), int64_t(length) * p.dim, p.kvHeads, p.dim, kernel, stride, first,
+                count, (level ? k2 : k1).get(), (level ? cap2 : cap1) * p.dim, nullptr));
+        }
+        done += n;
+    }
+    for (int level = 0; level < 2; ++level) {
+        const std::vector<float> got = fromBf16((level ? k2 : k1).download());
+        const int64_t cap = level ? cap2 : cap1;
+        std::vector<float> gotValid, want;
+        for (int g = 0; g < p.kvHeads; ++g) {
+            const std::vector<float>& ref = level ? cache.k2[g] : cache.k1[g];
+            const int64_t n = int64_t(ref.size()) / p.dim;
+            for (int64_t i = 0; i < cap * p.dim; ++i) {
+                const float x = got[g * cap * p.dim + i];
+                if (i >= n * p.dim) {
+                    QVERIFY2(std::isnan(x), "a window past the last complete one was written");
+                    continue;
+                }
+                const float w = ref[i];
+                if (!(std::fabs(x - w) <= std::ldexp(std::fabs(w), -8) + 1e-6f))
+                    QFAIL(qPrintable(QString("level %1 head %2 window %3 feature %4: %5 vs %6")
+                                         .arg(level + 1)
+                                         .arg(g)
+                                         .arg(i / p.dim)
+                                         .arg(i % p.dim)
+                                         .arg(x)
+                                         .arg(w)));
+                gotValid.push_back(x);
+                want.push_back(w);
+            }
+        }
+        const double err = relativeL2(gotValid.data(), want.data(), want.size());
+        qInfo("level %d: %zu values, relative L2 %.3g", level + 1, want.size(), err);
+        QVERIFY(err < kCompressL2Tol);
+    }
+}
+
+void TestSparseSelection::selectMatchesCpu_data() {
+    QTest::addColumn<SparseSelectParams>("p");
+    QTest::addColumn<int>("start");
+    QTest::addColumn<int>("tokens");
+    QTest::newRow("tiny") << tinyShape() << 18000 << 2048;
+    QTest::newRow("real") << realShape() << 18000 << 1024;
+}
+
+// A prefill chunk in the middle of a ~20k context, the chunk's own keys already cached.
+void TestSparseSelection::selectMatchesCpu() {
+    GPU_OR_SKIP();
+    QFETCH(SparseSelectParams, p);
+    QFETCH(int, start);
+    QFETCH(int, tokens);
+    std::mt19937 rng = freshRng();
+    Context c;
+    buildContext(c, p, structuredKeys(p, start + tokens, rng));
+    if (QTest::currentTestFailed()) return;
+    Queries q;
+    makeQueries(q, p, tokens, 3.0f, rng);
+    std::vector<int32_t> got;
+    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start,
+              folio::kernels::sparseSelectWorkspace(p, tokens, start + tokens - 1), got);
+    if (QTest::currentTestFailed()) return;
+    checkStructure(p, got, start, tokens);
+    if (QTest::currentTestFailed()) return;
+    const std::vector<int32_t> want =
+        cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens, start);
+    QVERIFY(sameSets(p, got, want, start) >= kSameSetsMin);
+}
+
+void TestSparseSelection::selectAcrossDenseBoundary_data() {
+    QTest::addColumn<SparseSelectParams>("p");
+    QTest::addColumn<int>("start");
+    QTest::addColumn<int>("tokens");
+    QTest::newRow("tiny") << tinyShape() << 0 << 400;
+    QTest::newRow("real") << realShape() << 5000 << 2000;
+    QTest::newRow("level-1 fallback") << lateK2Shape() << 40 << 600;
+}
+
+// Queries on both sides of the first position with more than topkTotal blocks.
+void TestSparseSelection::selectAcrossDenseBoundary() {
+    GPU_OR_SKIP();
+    QFETCH(SparseSelectParams, p);
+    QFETCH(int, start);
+    QFETCH(int, tokens);
+    std::mt19937 rng = freshRng();
+    Context c;
+    buildContext(c, p, structuredKeys(p, start + tokens, rng));
+    if (QTest::currentTestFailed()) return;
+    Queries q;
+    makeQueries(q, p, tokens, 3.0f, rng);
+    std::vector<int32_t> got;
+    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start,
+              folio::kernels::sparseSelectWorkspace(p, tokens, start + tokens - 1), got);
+    if (QTest::currentTestFailed()) return;
+    checkStructure(p, got, start, tokens);
+    if (QTest::currentTestFailed()) return;
+    const std::vector<int32_t> want =
+        cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens, start);
+    QVERIFY(sameSets(p, got, want, start) >= kSameSetsMin);
+}
+
+// A workspace of a few queries forces many slices, each of which splits its key range over
+// CTAs; single-token calls do the same as decode steps do.
+void TestSparseSelection::smallWorkspaceAndDecode() {
+    GPU_OR_SKIP();
+    const SparseSelectParams p = realShape();
+    const int64_t start = 19000, tokens = 96, decodes = 16;
+    std::mt19937 rng = freshRng();
+    Context c;
+    buildContext(c, p, structuredKeys(p, start + tokens + decodes, rng));
+    if (QTest::currentTestFailed()) return;
+    Queries q;
+    makeQueries(q, p, tokens + decodes, 3.0f, rng);
+    const int64_t last = start + tokens + decodes - 1;
+    const size_t small = folio::kernels::sparseSelectWorkspace(p, 3, last);
+    QVERIFY(small < folio::kernels::sparseSelectWorkspace(p, tokens, last));
+    std::vector<int32_t> got;
+    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start, small, got);
+    if (QTest::currentTestFailed()) return;
+    for (int64_t t = tokens; t < tokens + decodes; ++t) {
+        std::vector<int32_t> one;
+        gpuSelect(p, c, q.device.get() + t * q.rowStride, q.rowStride, 1, start + t,
+                  folio::kernels::sparseSelectWorkspace(p, 1, start + t), one);
+        if (QTest::currentTestFailed()) return;
+        got.insert(got.end(), one.begin(), one.end());
+    }
+    checkStructure(p, got, start, tokens + decodes);
+    if (QTest::currentTestFailed()) return;
+    const std::vector<int32_t> want =
+        cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens + decodes, start);
+    QVERIFY(sameSets(p, got, want, start) >= kSameSetsMin);
+}
+
+void TestSparseSelection::allTiesPickLowestIds_data() {
+    QTest::addColumn<SparseSelectParams>("p");
+    QTest::addColumn<int>("start");
+    QTest::addColumn<int>("tokens");
+    QTest::newRow("tiny") << tinyShape() << 3000 << 512;
+    QTest::newRow("real") << realShape() << 12000 << 512;
+}
+
+// Every key equal: every candidate scores the same, so the lowest ids must win, exactly.
+void TestSparseSelection::allTiesPickLowestIds() {
+    GPU_OR_SKIP();
+    QFETCH(SparseSelectParams, p);
+    QFETCH(int, start);
+    QFETCH(int, tokens);
+    std::mt19937 rng = freshRng();
+    const int width = p.kvHeads * p.dim;
+    const std::vector<float> one = roundBf16(randomFloats(width, rng, 1.0f));
+    std::vector<float> keys(size_t(start + tokens) * width);
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = one[i % width];
+    Context c;
+    buildContext(c, p, keys);
+    if (QTest::currentTestFailed()) return;
+    Queries q;
+    makeQueries(q, p, tokens, 3.0f, rng);
+    std::vector<int32_t> got;
+    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start,
+              folio::kernels::sparseSelectWorkspace(p, tokens, start + tokens - 1), got);
+    if (QTest::currentTestFailed()) return;
+    checkStructure(p, got, start, tokens);
+    if (QTest::currentTestFailed()) return;
+    std::vector<int32_t> expected(got.size(), -1);
+    for (int64_t row = 0; row < tokens * p.kvHeads; ++row) {
+        const int64_t qb = (start + row / p.kvHeads) / p.blockSize;
+        const int64_t firstLocal = std::max<int64_t>(p.initBlocks, qb - p.localBlocks);
+        const int64_t room = p.topkTotal - std::min<int64_t>(p.initBlocks, qb + 1) -
+                             std::max<int64_t>(0, qb - firstLocal + 1);
+        int n = 0;
+        for (int64_t b = 0; b <= qb; ++b)
+            if (b < p.initBlocks || b >= firstLocal || b < p.initBlocks + room)
+                expected[row * p.topkTotal + n++] = int32_t(b);
+    }
+    QCOMPARE(sameSets(p, got, expected, start), 1.0);
+    const std::vector<int32_t> want =
+        cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens, start);
+    QCOMPARE(sameSets(p, got, want, start), 1.0);
+}
+
+void TestSparseSelection::rejectsBadArguments() {
+    GPU_OR_SKIP();
+    using folio::kernels::launchCompressKeys;
+    using folio::kernels::launchSparseSelect;
+    DeviceBuffer<bf16> buf(1 << 16);
+    DeviceBuffer<int32_t> blocks(1 << 12);
+    DeviceBuffer<char> ws(1 << 20);
+    CUDA_CHECK(cudaMemset(buf.get(), 0, buf.size() * sizeof(bf16)));
+    const SparseSelectParams real = realShape();
+    const int64_t stride = 64 * real.dim;
+    auto select = [&](const SparseSelectParams& p, const bf16* k1, size_t wsBytes, int64_t pos) {
+        return launchSparseSelect(p, buf.get(), 0, 1, pos, k1, stride, buf.get(), stride,
+                                  blocks.get(), ws.get(), wsBytes, nullptr);
+    };
+    const int64_t sparsePos = 100 * 64;
+    QCOMPARE(select(real, buf.get(), 1 << 20, sparsePos), cudaSuccess);
+    SparseSelectParams p = real;
+    p.dim = 96;
+    QCOMPARE(select(p, buf.get(), 1 << 20, sparsePos), cudaErrorInvalidValue);
+    p = real;
+    p.kvHeads = 8; // 4 heads per group
+    QCOMPARE(select(p, buf.get(), 1 << 20, sparsePos), cudaErrorInvalidValue);
+    p = real;
+    p.topkTotal = p.localBlocks + p.initBlocks; // no room for the query's own block
+    QCOMPARE(select(p, buf.get(), 1 << 20, sparsePos), cudaErrorInvalidValue);
+    p = real;
+    p.blockSize = 40; // not a multiple of stride1
+    QCOMPARE(select(p, buf.get(), 1 << 20, sparsePos), cudaErrorInvalidValue);
+    QCOMPARE(select(real, buf.get(), 16, sparsePos), cudaErrorInvalidValue);
+    QCOMPARE(select(real, buf.get() + 1, 1 << 20, sparsePos), cudaErrorInvalidValue);
+    // Dense queries need neither compressed keys nor a workspace.
+    QCOMPARE(launchSparseSelect(real, buf.get(), 0, 1, 64, nullptr, 0, nullptr, 0, blocks.get(),
+                                nullptr, 0, nullptr),
+             cudaSuccess);
+    QCOMPARE(launchCompressKeys(buf.get(), 0, 2, 128, 0, 16, 0, 4, buf.get(), 0, nullptr),
+             cudaErrorInvalidValue);
+    QCOMPARE(launchCompressKeys(buf.get(), 0, 2, 128, 32, 16, -1, 4, buf.get(), 0, nullptr),
+             cudaErrorInvalidValue);
+    QCOMPARE(launchCompressKeys(nullptr, 0, 2, 128, 32, 16, 0, 0, nullptr, 0, nullptr),
+             cudaSuccess);
+    CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+// Real shape at the end of a 1M-token context (random compressed keys; the raw keys are not
+// needed): prefill slices, a decode step, and the compression of one 32k chunk.
+void TestSparseSelection::timing() {
+    GPU_OR_SKIP();
+    const SparseSelectParams p = realShape();
+    const int64_t length = int64_t(1) << 20;
+    std::mt19937 rng = freshRng();
+    Context c;
+    c.length = length;
+    c.n1 = compressedCount(length, p.kernel1, p.stride1);
+    c.n2 = compressedCount(length, p.kernel2, p.stride2);
+    c.k1.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n1 * p.dim, rng, 0.5f)));
+    c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
+    const int64_t tokens = 4096, start = length - tokens;
+    Queries q;
+    makeQueries(q, p, tokens, 3.0f, rng);
+    const size_t wsBytes = folio::kernels::sparseSelectWorkspace(p, tokens, length - 1);
+    DeviceBuffer<char> ws(wsBytes);
+    DeviceBuffer<int32_t> blocks(size_t(tokens) * p.kvHeads * p.topkTotal);
+    CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
+    auto run = [&](int64_t n, int64_t s0) {
+        return folio::kernels::launchSparseSelect(
+            p, q.device.get() + (s0 - start) * q.rowStride, q.rowStride, n, s0, c.k1.get(),
+            c.n1 * p.dim, c.k2.get(), c.n2 * p.dim, blocks.get(), ws.get(), wsBytes, nullptr);
+    };
+    CUDA_CHECK(run(tokens, start));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const std::vector<int32_t> got = blocks.download();
+    checkStructure(p, got, start, tokens);
+    if (QTest::currentTestFailed()) return;
+    // The last few queries against the twin (each scores all 65k level-1 keys on the CPU).
+    const int64_t checked = 4;
+    sala::cpu::SparseCache cache;
+    cache.reset(p.kvHeads);
+    const std::vector<float> k1 = fromBf16(c.k1.download()), k2 = fromBf16(c.k2.download());
+    for (int g = 0; g < p.kvHeads; ++g) {
+        cache.k1[g].assign(k1.begin() + g * c.n1 * p.dim, k1.begin() + (g + 1) * c.n1 * p.dim);
+        cache.k2[g].assign(k2.begin() + g * c.n2 * p.dim, k2.begin() + (g + 1) * c.n2 * p.dim);
+    }
+    const int64_t t0 = tokens - checked;
+    std::vector<int32_t> want =
+        cpuSelect(p, cache, q.host.data() + t0 * q.rowStride, q.rowStride, checked, start + t0);
+    std::vector<int32_t> tail(got.begin() + t0 * p.kvHeads * p.topkTotal, got.end());
+    // A decode step for the last position must choose what the chunk chose for it.
+    CUDA_CHECK(run(1, length - 1));
+    const std::vector<int32_t> decode = blocks.download();
+    const size_t rowsOfOne = size_t(p.kvHeads) * p.topkTotal;
+    tail.insert(tail.end(), decode.begin(), decode.begin() + rowsOfOne);
+    want.insert(want.end(), want.end() - rowsOfOne, want.end());
+    qInfo("1M context, last %lld queries and one decode step vs the CPU twin:", (long long)checked);
+    QVERIFY(sameSets(p, tail, want, start + t0) >= 0.75);
+
+    const float prefillMs = medianMs(5, [&] { run(tokens, start); });
+    const float decodeMs = medianMs(21, [&] { run(1, length - 1); });
+    CUDA_CHECK(cudaGetLastError());
+    const double tflops = stageOneFlops(p, start, tokens) / (prefillMs * 1e-3) / 1e12;
+    qInfo("select, 1M context: %lld-token chunk %.2f ms (%.1f us/token, stage-1 %.0f TFLOP/s);"
+          " decode step %.3f ms; workspace %.1f MiB",
+          (long long)tokens, prefillMs, prefillMs * 1e3 / tokens, tflops, decodeMs,
+          wsBytes / 1048576.0);
+
+    const int64_t chunk = 32768;
+    DeviceBuffer<bf16> keys(size_t(p.kvHeads) * chunk * p.dim);
+    CUDA_CHECK(cudaMemset(keys.get(), 0, keys.size() * sizeof(bf16)));
+    const float compressMs = medianMs(11, [&] {
+        folio::kernels::launchCompressKeys(keys.get(), chunk * p.dim, p.kvHeads, p.dim, p.kernel1,
+                                           p.stride1, 0, chunk / p.stride1 - 1, c.k1.get(),
+                                           c.n1 * p.dim, nullptr);
+        folio::kernels::launchCompressKeys(keys.get(), chunk * p.dim, p.kvHeads, p.dim, p.kernel2,
+                                           p.stride2, 0, chunk / p.stride2 - 1, c.k2.get(),
+                                           c.n2 * p.dim, nullptr);
+    });
+    CUDA_CHECK(cudaGetLastError());
+    qInfo("compress k1+k2 of a %lld-token chunk: %.3f ms", (long long)chunk, compressMs);
+}
+
+QTEST_GUILESS_MAIN(TestSparseSelection)
+#include "test_sparse_selection.moc"
