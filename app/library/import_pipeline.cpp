@@ -1,5 +1,7 @@
 #include "import_pipeline.h"
 
+#include "language_map.h"
+
 #include "code_walker.h"
 #include "document_store.h"
 #include "importer_registry.h"
@@ -13,6 +15,34 @@
 #include <QSet>
 
 namespace folio {
+
+namespace {
+
+// A folder is read as one codebase when it is a git checkout, has a build or package file
+// at its top, or most files at its top are source code; otherwise as separate documents.
+bool looksLikeCodebase(const QString& dir) {
+    if (QFileInfo::exists(dir + QStringLiteral("/.git"))) return true;
+    static const QStringList markers = {
+        "CMakeLists.txt", "Makefile", "meson.build",   "configure.ac", "package.json",
+        "Cargo.toml",     "go.mod",   "pom.xml",       "build.gradle", "pyproject.toml",
+        "setup.py",       "Gemfile",  "composer.json", "build.zig",    "Package.swift"};
+    for (const QString& m : markers)
+        if (QFileInfo::exists(dir + QLatin1Char('/') + m)) return true;
+    int code = 0, files = 0;
+    const QFileInfoList entries = QDir(dir).entryInfoList(QDir::Files | QDir::NoDotAndDotDot);
+    for (const QFileInfo& f : entries) {
+        if (files >= 500) break;
+        ++files;
+        const QString language = LanguageMap::languageOf(f.fileName());
+        const QString kind = ImporterRegistry::kindForFile(f.absoluteFilePath(), false);
+        if (language != QStringLiteral("Text") && kind != QStringLiteral("markdown") &&
+            kind != QStringLiteral("html") && kind != QStringLiteral("rst"))
+            ++code;
+    }
+    return files > 0 && code * 2 > files;
+}
+
+} // namespace
 
 using Outcome = ImportItem::Outcome;
 
@@ -156,8 +186,7 @@ void ImportPipeline::importPath(const QString& path, Run& run) {
     using Mode = PipelineOptions::FolderMode;
     const Mode mode = run.options.folderMode;
     const bool codebase =
-        mode == Mode::Codebase ||
-        (mode == Mode::Auto && QFileInfo::exists(absolute + QStringLiteral("/.git")));
+        mode == Mode::Codebase || (mode == Mode::Auto && looksLikeCodebase(absolute));
     if (codebase)
         importOne(absolute, QStringLiteral("code"), run);
     else

@@ -138,6 +138,27 @@ private slots:
         QCOMPARE(pipeline.run({repo}, {}, {}).unchanged, 1);
     }
 
+    void sourceFolderWithoutGitIsOneCodebase() {
+        // A build file at the top marks a codebase even without a .git folder.
+        const QString project = tmp_.filePath("project");
+        QDir().mkpath(project + "/src");
+        fixtures::writeFile(project + "/CMakeLists.txt", "project(demo)\n");
+        fixtures::writeFile(project + "/src/main.cpp", "int main() { return 0; }\n");
+        // Mostly source files, no marker: a codebase too.
+        const QString scripts = tmp_.filePath("scripts");
+        QDir().mkpath(scripts);
+        fixtures::writeFile(scripts + "/a.py", "print(1)\n");
+        fixtures::writeFile(scripts + "/b.py", "print(2)\n");
+        fixtures::writeFile(scripts + "/readme.txt", "scripts\n");
+        ImportPipeline pipeline(*store_, registry_, &counter_);
+        std::vector<ImportItem> items;
+        const ImportSummary s = pipeline.run({project, scripts}, {}, {},
+                                             [&](const ImportItem& i) { items.push_back(i); });
+        QCOMPARE(s.added, 2);
+        for (const ImportItem& item : items)
+            QCOMPARE((*store_->document(item.documentId))->kind, QStringLiteral("code"));
+    }
+
     void missingPathIsReported() {
         ImportPipeline pipeline(*store_, registry_, &counter_);
         std::vector<ImportItem> items;
