@@ -91,13 +91,18 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     int next = argmax(out.logits);
     row.ttftSeconds = since(start);
     row.memory = (*ctx)->memory();
+    // Decode as generation does: greedy, drawn by the backend (on the GPU for CUDA).
+    sala::SamplingParams greedy;
+    greedy.temperature = 0;
+    sala::Sampler sampler(greedy);
     start = Clock::now();
     for (int i = 0; i < decode; ++i) {
-        if (auto st = (*ctx)->forward(std::span<const int>(&next, 1), {}, out); !st.ok()) {
-            row.error = st.error().message;
+        auto drawn = (*ctx)->forwardSample(std::span<const int>(&next, 1), sampler);
+        if (!drawn) {
+            row.error = drawn.error().message;
             return row;
         }
-        next = argmax(out.logits);
+        next = *drawn;
         ++row.decoded;
     }
     const double decodeSeconds = since(start);
