@@ -178,7 +178,129 @@ QByteArray md5(const QByteArray& data) {
     return QCryptographicHash::hash(data, QCryptographicHash::Md5);
 }
 
+// Numbers the objects from 1 in list order (object 1 must be the catalog) and writes the
+// cross-reference table from the byte offsets measured while writing.
+QByteArray assemblePdf(const QList<QByteArray>& objects, const QByteArray& trailerExtra) {
+    QByteArray pdf = "%PDF-1.4\n";
+    QList<qsizetype> offsets;
+    for (qsizetype i = 0; i < objects.size(); ++i) {
+        offsets << pdf.size();
+        pdf += QByteArray::number(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+    }
+    const qsizetype xref = pdf.size();
+    pdf += "xref\n0 " + QByteArray::number(objects.size() + 1) + "\n0000000000 65535 f \n";
+    for (qsizetype offset : offsets)
+        pdf += QByteArray::number(offset).rightJustified(10, '0') + " 00000 n \n";
+    pdf += "trailer\n<< /Size " + QByteArray::number(objects.size() + 1) + " /Root 1 0 R " +
+           trailerExtra + " >>\n";
+    pdf += "startxref\n" + QByteArray::number(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
+QByteArray pdfString(const QString& text) {
+    QByteArray out = text.toLatin1();
+    out.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)");
+    return "(" + out + ")";
+}
+
+QByteArray ref(qsizetype object) {
+    return QByteArray::number(object) + " 0 R";
+}
+
+// Lines of Helvetica text from the top of a letter-sized page downwards.
+QByteArray pageContent(const QString& text) {
+    QByteArray ops = "BT /F1 12 Tf 16 TL 72 720 Td";
+    const QStringList lines = text.split(u'\n');
+    for (qsizetype i = 0; i < lines.size(); ++i)
+        ops += (i == 0 ? " " : " T* ") + pdfString(lines[i]) + " Tj";
+    ops += " ET";
+    if (text.isEmpty()) ops = "0.5 g 50 50 200 200 re f";
+    return "<< /Length " + QByteArray::number(ops.size()) + " >>\nstream\n" + ops + "\nendstream";
+}
+
+// The outline as a tree: parent index (-1 for top level) and children of each entry and of
+// the root (last slot). A deeper level attaches to the nearest shallower entry before it.
+struct OutlineTree {
+    QList<qsizetype> parent;
+    QList<QList<qsizetype>> children;
+};
+
+OutlineTree outlineTree(const QList<PdfOutlineEntry>& outline) {
+    OutlineTree tree;
+    tree.children.resize(outline.size() + 1);
+    QList<qsizetype> open;
+    for (qsizetype i = 0; i < outline.size(); ++i) {
+        while (!open.isEmpty() && outline[open.back()].level >= outline[i].level) open.removeLast();
+        tree.parent << (open.isEmpty() ? -1 : open.back());
+        tree.children[open.isEmpty() ? outline.size() : open.back()] << i;
+        open << i;
+    }
+    return tree;
+}
+
+qsizetype descendants(const OutlineTree& tree, qsizetype node) {
+    qsizetype count = 0;
+    for (qsizetype child : tree.children[node]) count += 1 + descendants(tree, child);
+    return count;
+}
+
+QByteArray outlineItem(const QList<PdfOutlineEntry>& outline, const OutlineTree& tree, qsizetype i,
+                       qsizetype firstItem, qsizetype outlinesRoot,
+                       const QList<qsizetype>& pageObjects) {
+    const qsizetype parent = tree.parent[i];
+    const QList<qsizetype>& siblings = tree.children[parent < 0 ? outline.size() : parent];
+    const qsizetype at = siblings.indexOf(i);
+    QByteArray item = "<< /Title " + pdfString(outline[i].title) + " /Parent " +
+                      ref(parent < 0 ? outlinesRoot : firstItem + parent);
+    if (at > 0) item += " /Prev " + ref(firstItem + siblings[at - 1]);
+    if (at + 1 < siblings.size()) item += " /Next " + ref(firstItem + siblings[at + 1]);
+    if (!tree.children[i].isEmpty())
+        item += " /First " + ref(firstItem + tree.children[i].front()) + " /Last " +
+                ref(firstItem + tree.children[i].back()) + " /Count " +
+                QByteArray::number(descendants(tree, i));
+    if (outline[i].page > 0) item += " /Dest [" + ref(pageObjects[outline[i].page - 1]) + " /Fit]";
+    return item + " >>";
+}
+
 } // namespace
+
+bool writeOutlinedPdf(const QString& path, const QString& title, const QStringList& pages,
+                      const QList<PdfOutlineEntry>& outline) {
+    // 1 catalog, 2 page tree, 3 outline root, 4 font, 5 info, then page and content pairs,
+    // then one object per outline entry.
+    const qsizetype firstPage = 6;
+    const qsizetype firstItem = firstPage + 2 * pages.size();
+    const OutlineTree tree = outlineTree(outline);
+    const QList<qsizetype>& top = tree.children[outline.size()];
+    QList<qsizetype> pageObjects;
+    QByteArray kids;
+    for (qsizetype i = 0; i < pages.size(); ++i) {
+        pageObjects << firstPage + 2 * i;
+        kids += " " + ref(pageObjects.back());
+    }
+    QByteArray root = "<< /Type /Outlines";
+    if (!top.isEmpty())
+        root += " /First " + ref(firstItem + top.front()) + " /Last " +
+                ref(firstItem + top.back()) + " /Count " +
+                QByteArray::number(descendants(tree, outline.size()));
+    QList<QByteArray> objects{
+        "<< /Type /Catalog /Pages 2 0 R /Outlines 3 0 R /PageMode /UseOutlines >>",
+        "<< /Type /Pages /Kids [" + kids + " ] /Count " + QByteArray::number(pages.size()) + " >>",
+        root + " >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        "<< /Title " + pdfString(title) + " >>",
+    };
+    for (qsizetype i = 0; i < pages.size(); ++i) {
+        objects << "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents " +
+                       ref(pageObjects[i] + 1) + " /Resources << /Font << /F1 4 0 R >> >> >>";
+        objects << pageContent(pages[i]);
+    }
+    for (qsizetype i = 0; i < outline.size(); ++i)
+        objects << outlineItem(outline, tree, i, firstItem, 3, pageObjects);
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(assemblePdf(objects, "/Info 5 0 R")) > 0 &&
+           file.flush();
+}
 
 void writeEncryptedPdf(const QString& path, const QString& userPassword, const QString& text) {
     // Standard security handler, revision 2 (PDF 1.7 reference, algorithms 3.1 to 3.4).
@@ -205,20 +327,8 @@ void writeEncryptedPdf(const QString& path, const QString& userPassword, const Q
         "<< /Filter /Standard /V 1 /R 2 /O <" + owner.toHex() + "> /U <" + user.toHex() +
             "> /P -4 >>",
     };
-    QByteArray pdf = "%PDF-1.4\n";
-    QList<qsizetype> offsets;
-    for (qsizetype i = 0; i < objects.size(); ++i) {
-        offsets << pdf.size();
-        pdf += QByteArray::number(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-    }
-    const qsizetype xref = pdf.size();
-    pdf += "xref\n0 " + QByteArray::number(objects.size() + 1) + "\n0000000000 65535 f \n";
-    for (qsizetype offset : offsets)
-        pdf += QByteArray::number(offset).rightJustified(10, '0') + " 00000 n \n";
-    pdf += "trailer\n<< /Size " + QByteArray::number(objects.size() + 1) +
-           " /Root 1 0 R /Encrypt 6 0 R /ID [<" + id.toHex() + "> <" + id.toHex() + ">] >>\n";
-    pdf += "startxref\n" + QByteArray::number(xref) + "\n%%EOF\n";
-    writeFile(path, pdf);
+    writeFile(path, assemblePdf(objects,
+                                "/Encrypt 6 0 R /ID [<" + id.toHex() + "> <" + id.toHex() + ">]"));
 }
 
 } // namespace fixtures

@@ -32,6 +32,17 @@ bool writeDocx(const QString& path, const QString& title, const QString& author,
 // One page per entry, each line of a page drawn as text; an empty entry is a page with a drawing
 // but no text layer. Needs a QGuiApplication.
 bool writePdf(const QString& path, const QString& title, const QStringList& pages);
+// An outline (bookmark) entry; `level` 1 is top level and a deeper entry nests below the nearest
+// shallower one before it. `page` counts from 1; 0 writes the entry without a destination.
+struct PdfOutlineEntry {
+    QString title;
+    int page = 0;
+    int level = 1;
+};
+// A PDF written object by object (QPdfWriter cannot write outlines): one page per entry, each
+// line drawn in Helvetica (Latin-1 only), an empty entry is a page with a drawing but no text.
+bool writeOutlinedPdf(const QString& path, const QString& title, const QStringList& pages,
+                      const QList<PdfOutlineEntry>& outline);
 // A one-page PDF encrypted with the standard security handler (RC4, 40 bits) whose page shows
 // `text`; it opens only with `userPassword`.
 void writeEncryptedPdf(const QString& path, const QString& userPassword, const QString& text);

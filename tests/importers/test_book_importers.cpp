@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <tuple>
+
 using namespace folio;
 
 namespace {
@@ -156,6 +158,64 @@ private slots:
         auto zero = PdfImporter().import(path("zero.pdf"), {}, {});
         QVERIFY(!zero.ok());
         QVERIFY(errorText(zero.error()).contains(QStringLiteral("empty")));
+    }
+
+    void pdfOutlineBecomesChapters() {
+        const QStringList pages{"Chapter One\nIt was a dark night.", "Chapter Two\nThe sun rose."};
+        QVERIFY(fixtures::writeOutlinedPdf(path("outlined.pdf"), "Two Chapters", pages,
+                                           {{"Chapter One", 1}, {"Chapter Two", 2}}));
+        auto doc = PdfImporter().import(path("outlined.pdf"), {}, {});
+        QVERIFY2(doc.ok(), doc.ok() ? "" : doc.error().message.c_str());
+        QCOMPARE(doc->title, QStringLiteral("Two Chapters"));
+        QCOMPARE(doc->text, pages[0] + QStringLiteral("\n\n") + pages[1]);
+        QCOMPARE(doc->spans.size(), size_t(2));
+        QCOMPARE(doc->spans[0].page, 1);
+        QCOMPARE(doc->spans[1].page, 2);
+        QCOMPARE(doc->chapters.size(), size_t(2));
+        QCOMPARE(doc->chapters[0].title, QStringLiteral("Chapter One"));
+        QCOMPARE(doc->chapters[1].title, QStringLiteral("Chapter Two"));
+        QCOMPARE(doc->chapters[0].level, 1);
+        QCOMPARE(doc->chapters[1].level, 1);
+        QCOMPARE(doc->chapters[0].charStart, doc->spans[0].charStart);
+        QCOMPARE(doc->chapters[1].charStart, doc->spans[1].charStart);
+        QCOMPARE(doc->chapters[1].charStart, doc->text.indexOf(pages[1]));
+        QVERIFY(doc->warnings.isEmpty());
+    }
+
+    void pdfNestedOutlineKeepsLevelsAndOrder() {
+        // "Notes" has no destination, so only its child can place a chapter; page 3 has no text,
+        // so the chapter pointing there starts where the text goes on, on page 4.
+        const QStringList pages{"Opening words", "Middle words", "", "Closing words"};
+        QVERIFY(fixtures::writeOutlinedPdf(path("nested.pdf"), "Nested", pages,
+                                           {{"Part I", 1, 1},
+                                            {"Chapter One", 1, 2},
+                                            {"Section 1.1", 2, 3},
+                                            {"Part II", 3, 1},
+                                            {"Notes", 0, 1},
+                                            {"Note A", 4, 2}}));
+        auto doc = PdfImporter().import(path("nested.pdf"), {}, {});
+        QVERIFY2(doc.ok(), doc.ok() ? "" : doc.error().message.c_str());
+        QCOMPARE(doc->spans.size(), size_t(3));
+        QCOMPARE(doc->spans[2].page, 4);
+        const qint64 page1 = doc->text.indexOf(pages[0]);
+        const qint64 page2 = doc->text.indexOf(pages[1]);
+        const qint64 page4 = doc->text.indexOf(pages[3]);
+        QVERIFY(page1 >= 0 && page2 > page1 && page4 > page2);
+        const QList<std::tuple<QString, int, qint64>> expected{{"Part I", 1, page1},
+                                                               {"Chapter One", 2, page1},
+                                                               {"Section 1.1", 3, page2},
+                                                               {"Part II", 1, page4},
+                                                               {"Note A", 2, page4}};
+        QCOMPARE(doc->chapters.size(), size_t(expected.size()));
+        for (qsizetype i = 0; i < expected.size(); ++i) {
+            const Chapter& chapter = doc->chapters[size_t(i)];
+            QCOMPARE(chapter.title, std::get<0>(expected[i]));
+            QCOMPARE(chapter.level, std::get<1>(expected[i]));
+            QCOMPARE(chapter.charStart, std::get<2>(expected[i]));
+        }
+        QCOMPARE(doc->warnings.size(), qsizetype(1));
+        QVERIFY2(doc->warnings[0].contains(QStringLiteral("pages without a text layer: 3")),
+                 qPrintable(doc->warnings[0]));
     }
 
     void encryptedPdfNeedsItsPassword() {
