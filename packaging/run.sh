@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Folio and launches it. Until the desktop app exists this
-# starts the command-line tool; arguments are passed on (default: its help).
+# Installs what is missing, builds Folio and launches the desktop app. Arguments are passed on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build --parallel "$(nproc)" --target folio-cli
-if [ "$#" -eq 0 ]; then set -- --help; fi
-exec build/app/cli/folio-cli "$@"
+cuda_arch=()
+if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+    if nvidia-smi >/dev/null 2>&1; then cuda_arch=(-DCMAKE_CUDA_ARCHITECTURES=native); fi
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${cuda_arch[@]}"
+cmake --build build --parallel "$(nproc)" --target folio folio-cli
+exec build/ui/folio "$@"
