@@ -3,7 +3,7 @@
 // none is open.
 
 #include "extracted_document.h"
-#include "library_types.h"
+#include "library_records.h"
 
 #include <QHash>
 #include <QWidget>

@@ -3,7 +3,7 @@
 // to no collection, read from a DocumentStore. Rebuilt whole on refresh: libraries are small
 // enough, and a rebuild never shows a half-updated tree.
 
-#include "library_types.h"
+#include "library_records.h"
 
 #include <QStandardItemModel>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Data access for the app's conversations, their messages and the documents attached to them.
 
-#include "library_types.h"
+#include "library_records.h"
 #include "result.h"
 
 #include <vector>

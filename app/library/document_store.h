@@ -3,7 +3,7 @@
 // write of a document happens in one transaction: it is stored whole or not at all.
 
 #include "extracted_document.h"
-#include "library_types.h"
+#include "library_records.h"
 #include "result.h"
 
 #include <optional>

@@ -5,7 +5,7 @@
 // Thread-agnostic: run it on any thread that may use the DocumentStore's connection.
 
 #include "import_options.h"
-#include "library_types.h"
+#include "library_records.h"
 
 #include <QStringList>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Whether documents fit the context the engine offers.
 
-#include "library_types.h"
+#include "library_records.h"
 
 #include <QStringList>
 
