@@ -4,26 +4,6 @@
 
 namespace sala::cpu {
 
-namespace {
-
-SparseParams sparseParamsOf(const ModelConfig& c) {
-    SparseParams p;
-    p.heads = c.numHeads;
-    p.kvHeads = c.numKvHeads;
-    p.dim = c.headDim;
-    p.blockSize = c.sparse.blockSize;
-    p.initBlocks = c.sparse.initBlocks;
-    p.localBlocks = c.sparse.localBlocks();
-    p.topkTotal = c.sparse.topkTotal();
-    p.kernel1 = c.sparse.kernelSize;
-    p.stride1 = c.sparse.kernelStride;
-    p.kernel2 = c.sparse.kernelSize2();
-    p.stride2 = c.sparse.kernelStride2();
-    return p;
-}
-
-} // namespace
-
 CpuBackend::CpuBackend(std::shared_ptr<const Model> model, const BackendOptions& options)
     : model_(std::move(model)), pool_(options.threads), sparse_(sparseParamsOf(model_->config)),
       lightningRope_(model_->config.lightningHeadDim, model_->config.ropeTheta),

@@ -9,6 +9,22 @@
 
 namespace sala::cpu {
 
+SparseParams sparseParamsOf(const ModelConfig& c) {
+    SparseParams p;
+    p.heads = c.numHeads;
+    p.kvHeads = c.numKvHeads;
+    p.dim = c.headDim;
+    p.blockSize = c.sparse.blockSize;
+    p.initBlocks = c.sparse.initBlocks;
+    p.localBlocks = c.sparse.localBlocks();
+    p.topkTotal = c.sparse.topkTotal();
+    p.kernel1 = c.sparse.kernelSize;
+    p.stride1 = c.sparse.kernelStride;
+    p.kernel2 = c.sparse.kernelSize2();
+    p.stride2 = c.sparse.kernelStride2();
+    return p;
+}
+
 void SparseCache::reset(int kvHeads) {
     keys.assign(kvHeads, {});
     values.assign(kvHeads, {});

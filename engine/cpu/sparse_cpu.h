@@ -2,6 +2,7 @@
 // InfLLM-V2 sparse attention on the CPU: the key/value cache of one sparse layer, its
 // mean-pooled compressed keys, block selection and block-sparse softmax attention.
 
+#include "config.h"
 #include "thread_pool.h"
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct SparseParams {
     int kernel1 = 0, stride1 = 0; // level-1 compressed keys
     int kernel2 = 0, stride2 = 0; // level-2 compressed keys (stage-1 normaliser)
 };
+
+// The sparse-attention shape of a model: heads, block selection and compressed keys.
+SparseParams sparseParamsOf(const ModelConfig& config);
 
 // Number of complete pooling windows over `n` keys.
 inline int64_t compressedCount(int64_t n, int kernel, int stride) {

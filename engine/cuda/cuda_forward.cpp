@@ -21,20 +21,11 @@ namespace k = folio::kernels;
 
 namespace {
 
+// The kernels' copy of the sparse-attention shape (same fields, kernel-side type).
 k::SparseSelectParams selectParams(const ModelConfig& c) {
-    k::SparseSelectParams p{};
-    p.heads = c.numHeads;
-    p.kvHeads = c.numKvHeads;
-    p.dim = c.headDim;
-    p.blockSize = c.sparse.blockSize;
-    p.initBlocks = c.sparse.initBlocks;
-    p.localBlocks = c.sparse.localBlocks();
-    p.topkTotal = c.sparse.topkTotal();
-    p.kernel1 = c.sparse.kernelSize;
-    p.stride1 = c.sparse.kernelStride;
-    p.kernel2 = c.sparse.kernelSize2();
-    p.stride2 = c.sparse.kernelStride2();
-    return p;
+    const cpu::SparseParams p = cpu::sparseParamsOf(c);
+    return {p.heads,     p.kvHeads, p.dim,     p.blockSize, p.initBlocks, p.localBlocks,
+            p.topkTotal, p.kernel1, p.stride1, p.kernel2,   p.stride2};
 }
 
 int64_t widestProjection(const ModelConfig& c) {
