@@ -84,6 +84,7 @@ struct BackendOptions {
     int prefillChunk = 8192;    // CUDA: the largest chunk the workspace is planned for
     bool randomWeights = false; // CUDA: random weights of the model's shapes (benchmarks)
     uint64_t seed = 1;
+    bool decodeGraphs = true; // CUDA: replay each one-token step as one captured CUDA graph
 };
 
 // True when this build has the CUDA backend and a CUDA GPU is usable; `why` says why not.

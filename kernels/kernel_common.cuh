@@ -20,4 +20,22 @@ inline unsigned ceilDiv(int64_t a, int64_t b) {
     return static_cast<unsigned>((a + b - 1) / b);
 }
 
+// A token position: a value fixed when the kernel is launched, or the device address the kernel
+// reads it from. A decode step is captured once as a CUDA graph and replayed at every position,
+// so the kernels of that graph cannot take the position as a launch argument.
+struct Position {
+    int64_t value = 0;
+    const int64_t* device = nullptr;
+
+    Position() = default;
+    Position(int64_t v) : value(v) {} // implicit: a host position passes as a plain integer
+    static Position inDevice(const int64_t* address) {
+        Position p;
+        p.device = address;
+        return p;
+    }
+    bool valid() const { return device != nullptr || value >= 0; }
+    __device__ int64_t get() const { return device ? *device : value; }
+};
+
 } // namespace folio::kernels

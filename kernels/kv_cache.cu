@@ -6,7 +6,7 @@ namespace {
 // One thread copies 8 bf16 (16 bytes) when the row allows it, else one element.
 __global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStride, int64_t tokens,
                                int kvHeads, int dim, bf16* __restrict__ dst, int64_t dstHeadStride,
-                               int64_t startPosition, int vec) {
+                               Position startPosition, int vec) {
     const int64_t perRow = int64_t(kvHeads) * dim / vec;
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= tokens * perRow) return;
@@ -15,7 +15,7 @@ __global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStrid
     const int g = static_cast<int>(e / dim);
     const int d = static_cast<int>(e % dim);
     const bf16* s = src + t * srcRowStride + e;
-    bf16* o = dst + g * dstHeadStride + (startPosition + t) * dim + d;
+    bf16* o = dst + g * dstHeadStride + (startPosition.get() + t) * dim + d;
     if (vec == 8)
         *reinterpret_cast<uint4*>(o) = *reinterpret_cast<const uint4*>(s);
     else
@@ -25,8 +25,9 @@ __global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStrid
 } // namespace
 
 cudaError_t launchAppendKv(const bf16* src, int64_t srcRowStride, int64_t tokens, int kvHeads,
-                           int dim, bf16* dst, int64_t dstHeadStride, int64_t startPosition,
+                           int dim, bf16* dst, int64_t dstHeadStride, Position startPosition,
                            cudaStream_t stream) {
+    if (!startPosition.valid()) return cudaErrorInvalidValue;
     if (tokens <= 0) return cudaSuccess;
     const bool aligned = dim % 8 == 0 && srcRowStride % 8 == 0 && dstHeadStride % 8 == 0 &&
                          reinterpret_cast<uintptr_t>(src) % 16 == 0 &&

@@ -6,9 +6,10 @@
 namespace folio::kernels {
 
 // dst[g][startPosition + t][:] = src[t][g * dim : (g + 1) * dim] for t < tokens, g < kvHeads.
-// src rows are `srcRowStride` elements apart; dst heads are `dstHeadStride` elements apart.
+// src rows are `srcRowStride` elements apart; dst heads are `dstHeadStride` elements apart. The
+// start position may live in device memory (see Position).
 cudaError_t launchAppendKv(const bf16* src, int64_t srcRowStride, int64_t tokens, int kvHeads,
-                           int dim, bf16* dst, int64_t dstHeadStride, int64_t startPosition,
+                           int dim, bf16* dst, int64_t dstHeadStride, Position startPosition,
                            cudaStream_t stream);
 
 } // namespace folio::kernels

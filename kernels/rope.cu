@@ -43,11 +43,11 @@ template <int V>
 __global__ void __launch_bounds__(kMaxThreads)
     headNormRopeKernel(bf16* x, int64_t rowStride, int heads, int dim,
                        const bf16* __restrict__ normWeight, float eps, bool rope,
-                       int64_t startPosition, InvFreq inv, int lanes) {
+                       Position startPosition, InvFreq inv, int lanes) {
     __shared__ float cosT[kMaxHalf], sinT[kMaxHalf];
     const int half = dim / 2;
     const int chunks = half / V;
-    if (rope) ropeTable(startPosition + blockIdx.x, half, inv, cosT, sinT);
+    if (rope) ropeTable(startPosition.get() + blockIdx.x, half, inv, cosT, sinT);
     const int lane = threadIdx.x % lanes;
     const int groups = blockDim.x / lanes;
     // Every thread runs the same trip count: groupSum needs the whole warp.
@@ -125,10 +125,10 @@ int lanesPerHead(int chunks) {
 } // namespace
 
 cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int heads, int dim,
-                               const bf16* normWeight, float eps, bool rope, int64_t startPosition,
+                               const bf16* normWeight, float eps, bool rope, Position startPosition,
                                double theta, cudaStream_t stream) {
     if (rows < 0 || rows > INT32_MAX || heads < 1 || dim < 2 || dim % 2 != 0 ||
-        dim > kMaxRopeHeadDim || rowStride < int64_t(heads) * dim || startPosition < 0)
+        dim > kMaxRopeHeadDim || rowStride < int64_t(heads) * dim || !startPosition.valid())
         return cudaErrorInvalidValue;
     if (rows == 0 || (!normWeight && !rope)) return cudaSuccess;
     if (!x || (rope && !(theta > 0.0))) return cudaErrorInvalidValue;

@@ -500,7 +500,7 @@ struct DecodeArgs {
     const bf16* q;
     int heads;
     int group;
-    int64_t position;
+    Position position;
     const bf16* keys;
     const bf16* values;
     int64_t kvHeadStride;
@@ -520,7 +520,8 @@ template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const
     const int entry = blockIdx.x;
     const int g = blockIdx.y;
     const int id = a.blocks[g * a.topk + entry];
-    const bool visible = id >= 0 && int64_t(id) * a.blockSize <= a.position;
+    const int64_t position = a.position.get();
+    const bool visible = id >= 0 && int64_t(id) * a.blockSize <= position;
     const bf16* kHead = a.keys + g * a.kvHeadStride;
     const bf16* vHead = a.values + g * a.kvHeadStride;
     float* wsMax = a.workspace;
@@ -539,7 +540,7 @@ template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const
         for (int within = 0; visible && within < a.blockSize; within += kKeyTile) {
             const int64_t keyStart = int64_t(id) * a.blockSize + within;
             const int nKeys = static_cast<int>(
-                min64(min(kKeyTile, a.blockSize - within), a.position - keyStart + 1));
+                min64(min(kKeyTile, a.blockSize - within), position - keyStart + 1));
             if (nKeys <= 0) break;
             __syncwarp();
             loadTile<D>(sK, sV, kHead, vHead, keyStart, nKeys, lane, 32);
@@ -736,7 +737,7 @@ size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal) {
 }
 
 cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, int dim,
-                                        int64_t position, const bf16* keys, const bf16* values,
+                                        Position position, const bf16* keys, const bf16* values,
                                         int64_t kvHeadStride, const int32_t* blocks, int topkTotal,
                                         int blockSize, bf16* out, float* workspace,
                                         size_t workspaceBytes, cudaStream_t stream) {
@@ -745,7 +746,7 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
         return cudaErrorInvalidValue;
     // The combine keeps one weight per chosen block in (default-sized) shared memory.
     if (topkTotal > 8192) return cudaErrorInvalidValue;
-    if (position < 0 || !workspace || !aligned(workspace, 8) ||
+    if (!position.valid() || !workspace || !aligned(workspace, 8) ||
         workspaceBytes < sparseDecodeWorkspace(heads, dim, topkTotal))
         return cudaErrorInvalidValue;
     const DecodeArgs a{q,         heads,     heads / kvHeads, position,

@@ -28,11 +28,11 @@ cudaError_t launchSparseAttentionPrefill(const bf16* q, int64_t qRowStride, int6
 // Bytes of fp32 workspace launchSparseAttentionDecode needs (partial results per block).
 size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal);
 
-// Decode: one query q [heads * dim] at `position`, blocks [kvHeads, topkTotal], out
-// [heads * dim], topkTotal <= 8192. Fixed launch shape for a given topkTotal and no allocation
-// or host sync, so it can be captured in a CUDA graph.
+// Decode: one query q [heads * dim] at `position` (host value or device address), blocks
+// [kvHeads, topkTotal], out [heads * dim], topkTotal <= 8192. Fixed launch shape for a given
+// topkTotal and no allocation or host sync, so it can be captured in a CUDA graph.
 cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, int dim,
-                                        int64_t position, const bf16* keys, const bf16* values,
+                                        Position position, const bf16* keys, const bf16* values,
                                         int64_t kvHeadStride, const int32_t* blocks, int topkTotal,
                                         int blockSize, bf16* out, float* workspace,
                                         size_t workspaceBytes, cudaStream_t stream);

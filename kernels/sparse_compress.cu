@@ -7,10 +7,18 @@ namespace {
 constexpr int kCompressThreads = 256;
 
 // One thread per (window, feature) of one kv head; consecutive threads read consecutive
-// features of the same key row, so every load is coalesced.
+// features of the same key row, so every load is coalesced. With `stepPosition` set, the
+// window (if any) that the key at that position completes is the one to compress.
 __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHeadStride, int dim,
                                    int kernel, int stride, int64_t firstIndex, int64_t count,
-                                   bf16* __restrict__ out, int64_t outHeadStride) {
+                                   const int64_t* stepPosition, bf16* __restrict__ out,
+                                   int64_t outHeadStride) {
+    if (stepPosition) {
+        const int64_t n = *stepPosition + 1; // keys held once this position is appended
+        const bool completes = n >= kernel && (n - kernel) % stride == 0;
+        firstIndex = completes ? (n - kernel) / stride : 0;
+        count = completes ? 1 : 0;
+    }
     const int g = blockIdx.y;
     const int64_t item = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (item >= count * dim) return;
@@ -35,7 +43,19 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
     if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
     compressKeysKernel<<<grid, kCompressThreads, 0, stream>>>(
-        keys, keyHeadStride, dim, kernel, stride, firstIndex, count, out, outHeadStride);
+        keys, keyHeadStride, dim, kernel, stride, firstIndex, count, nullptr, out, outHeadStride);
+    return cudaGetLastError();
+}
+
+cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
+                                   int kernel, int stride, const int64_t* position, bf16* out,
+                                   int64_t outHeadStride, cudaStream_t stream) {
+    if (kvHeads <= 0 || kvHeads > 65535 || dim <= 0 || kernel <= 0 || stride <= 0 || !position ||
+        !keys || !out)
+        return cudaErrorInvalidValue;
+    const dim3 grid(ceilDiv(dim, kCompressThreads), kvHeads);
+    compressKeysKernel<<<grid, kCompressThreads, 0, stream>>>(
+        keys, keyHeadStride, dim, kernel, stride, 0, 0, position, out, outHeadStride);
     return cudaGetLastError();
 }
 

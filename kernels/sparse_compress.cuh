@@ -15,4 +15,10 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
                                int kernel, int stride, int64_t firstIndex, int64_t count, bf16* out,
                                int64_t outHeadStride, cudaStream_t stream);
 
+// The decode step's form: the position of the token just appended is read from the device, and
+// the window that token completes, if any, is compressed. A fixed launch shape, for CUDA graphs.
+cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
+                                   int kernel, int stride, const int64_t* position, bf16* out,
+                                   int64_t outHeadStride, cudaStream_t stream);
+
 } // namespace folio::kernels

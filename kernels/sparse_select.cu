@@ -22,6 +22,8 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kTileKeys = 64; // compressed keys per shared-memory tile
 constexpr int kRing = 2 * kTileKeys;
 constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kTargetCtas = 264;     // about two CTAs per SM on an H100
+constexpr int kMinTilesPerSplit = 8; // keeps the halo tile of a split a small overhead
 
 // Device-side copy of the parameters plus derived constants.
 struct Shape {
@@ -37,6 +39,16 @@ __device__ __forceinline__ int64_t visibleCount(int64_t pos, int kernel, int str
 
 __device__ __forceinline__ bool needsScores(const Shape& s, int64_t pos) {
     return pos / s.blockSize + 1 > s.topkTotal;
+}
+
+// Tiles per split of a key range. The host picks it when it knows the position; a decode
+// graph's launch shape is fixed before the position is known (fixed == 0), so the kernel
+// spreads the tiles over as few of the grid's splits as keeps kMinTilesPerSplit each.
+__device__ __forceinline__ int tilesPerSplit(int fixed, int64_t tiles) {
+    if (fixed > 0) return fixed;
+    const int64_t n = max(
+        int64_t(1), min(int64_t(gridDim.z), (tiles + kMinTilesPerSplit - 1) / kMinTilesPerSplit));
+    return static_cast<int>((tiles + n - 1) / n);
 }
 
 __device__ __forceinline__ float fastExp2(float x) {
@@ -214,12 +226,13 @@ __device__ void lsePass(LseState<NT>& st, TileBuffers<D>& buf, const bf16* keys,
 template <int D, int NT>
 __global__ void __launch_bounds__(kThreads)
     stageOneLseKernel(Shape s, const bf16* __restrict__ q, int64_t qRowStride, int64_t tokens,
-                      int64_t startPos, const bf16* __restrict__ k1, int64_t k1HeadStride,
-                      const bf16* __restrict__ k2, int64_t k2HeadStride, int tilesPerSplit,
+                      Position start, const bf16* __restrict__ k1, int64_t k1HeadStride,
+                      const bf16* __restrict__ k2, int64_t k2HeadStride, int fixedTilesPerSplit,
                       float2* __restrict__ partial) {
     __shared__ TileBuffers<D> buf;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int g = blockIdx.y, z = blockIdx.z;
+    const int64_t startPos = start.get();
     const int64_t t = int64_t(blockIdx.x) * kWarps + warp;
     const int64_t pos = startPos + t;
     const bool active = t < tokens && needsScores(s, pos);
@@ -237,8 +250,9 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t n2 = active ? visibleCount(pos, s.kernel2, s.stride2) : 0;
     const int64_t n2Cta = visibleCount(lastPos, s.kernel2, s.stride2);
     const int tiles2 = static_cast<int>((n2Cta + kTileKeys - 1) / kTileKeys);
-    lsePass<D, NT>(st, buf, k2 + g * k2HeadStride, n2Cta, z * tilesPerSplit,
-                   min((z + 1) * tilesPerSplit, tiles2), n2, qf, s.scaleLog2);
+    const int per = tilesPerSplit(fixedTilesPerSplit, tiles2);
+    lsePass<D, NT>(st, buf, k2 + g * k2HeadStride, n2Cta, z * per, min((z + 1) * per, tiles2), n2,
+                   qf, s.scaleLog2);
     // No level-2 key visible yet: the exact normaliser over the visible level-1 keys.
     const bool fallback = active && n2 == 0;
     if (__syncthreads_or(fallback) && z == 0) {
@@ -284,21 +298,23 @@ __device__ void poolTile(const Shape& s, const float* ring, int i, int64_t n1, i
 template <int D, int NT>
 __global__ void __launch_bounds__(kThreads)
     stageOneScoreKernel(Shape s, const bf16* __restrict__ q, int64_t qRowStride, int64_t tokens,
-                        int64_t startPos, const bf16* __restrict__ k1, int64_t k1HeadStride,
-                        const float2* __restrict__ partial, int splits2, int tilesPerSplit,
+                        Position start, const bf16* __restrict__ k1, int64_t k1HeadStride,
+                        const float2* __restrict__ partial, int splits2, int fixedTilesPerSplit,
                         uint32_t* __restrict__ keysOut, int64_t nbStride) {
     __shared__ TileBuffers<D> buf;
     __shared__ float rings[kWarps][kRing];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int g = blockIdx.y, z = blockIdx.z;
+    const int64_t startPos = start.get();
     const int64_t t = int64_t(blockIdx.x) * kWarps + warp;
     const int64_t pos = startPos + t;
     const bool active = t < tokens && needsScores(s, pos);
     const int64_t lastPos = startPos + min(int64_t(blockIdx.x) * kWarps + kWarps, tokens) - 1;
     if (!needsScores(s, lastPos)) return;
     const int64_t tilesCta = ((lastPos / s.blockSize + 1) * s.per + kTileKeys - 1) / kTileKeys;
-    const int begin = z * tilesPerSplit;
-    const int end = static_cast<int>(min(int64_t(begin) + tilesPerSplit, tilesCta));
+    const int per = tilesPerSplit(fixedTilesPerSplit, tilesCta);
+    const int begin = z * per;
+    const int end = static_cast<int>(min(int64_t(begin) + per, tilesCta));
     if (begin >= end) return;
 
     uint32_t qf[NT][D / 16][2];
@@ -423,13 +439,13 @@ __device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced force
 }
 
 __global__ void __launch_bounds__(kThreads)
-    selectTopkKernel(Shape s, int64_t tokens, int64_t startPos, const uint32_t* keysIn,
+    selectTopkKernel(Shape s, int64_t tokens, Position start, const uint32_t* keysIn,
                      int64_t nbStride, bool cacheRow, int32_t* __restrict__ blocks) {
     extern __shared__ uint32_t rowCache[];
     __shared__ int eqCount[kWarps], selCount[kWarps];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int64_t row = blockIdx.x;
-    const int64_t pos = startPos + row / s.kvHeads;
+    const int64_t pos = start.get() + row / s.kvHeads;
     const int64_t qb = pos / s.blockSize, nb = qb + 1;
     int32_t* out = blocks + row * s.topkTotal;
     if (nb <= s.topkTotal) {
@@ -495,8 +511,6 @@ __global__ void __launch_bounds__(kThreads)
 
 namespace {
 
-constexpr int kTargetCtas = 264;     // about two CTAs per SM on an H100
-constexpr int kMinTilesPerSplit = 8; // keeps the halo tile of a split a small overhead
 constexpr size_t kSliceBytes = size_t(256) << 20;
 constexpr int64_t kLseSpare = 1024; // partial (max, sum) rows beyond one per query
 
@@ -570,7 +584,10 @@ Splits splitKeys(int64_t tiles, int64_t want, int64_t cap) {
 
 struct SliceArgs {
     const bf16* q;
-    int64_t qRowStride, tokens, startPos;
+    int64_t qRowStride, tokens;
+    Position startPos;
+    int64_t lastPos; // of the slice, or the largest the graph of a decode step may see
+    bool fixedShape; // a decode step: the kernels read the position and split by themselves
     const bf16 *k1, *k2;
     int64_t k1HeadStride, k2HeadStride;
     int32_t* blocks;
@@ -605,7 +622,7 @@ cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) 
 
 template <int D, int NT>
 cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
-    const int64_t lastPos = a.startPos + a.tokens - 1;
+    const int64_t lastPos = a.lastPos;
     const int64_t qTiles = divUp(a.tokens, kWarps);
     if (qTiles > 0x7fffffff) return cudaErrorInvalidValue;
     const int64_t ctas = qTiles * s.kvHeads;
@@ -618,13 +635,13 @@ cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream)
     const dim3 grid2(static_cast<unsigned>(qTiles), s.kvHeads, sp2.count);
     stageOneLseKernel<D, NT><<<grid2, kThreads, 0, stream>>>(
         s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.k2, a.k2HeadStride,
-        sp2.tilesPer, a.partial);
+        a.fixedShape ? 0 : sp2.tilesPer, a.partial);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     const dim3 grid1(static_cast<unsigned>(qTiles), s.kvHeads, sp1.count);
     stageOneScoreKernel<D, NT><<<grid1, kThreads, 0, stream>>>(
         s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
-        sp1.tilesPer, a.keys, a.nbStride);
+        a.fixedShape ? 0 : sp1.tilesPer, a.keys, a.nbStride);
     e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     return launchTopk(s, a, stream);
@@ -650,6 +667,23 @@ bool aligned16(const void* p) {
     return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
 }
 
+SliceArgs sliceArgs(const bf16* q, int64_t qRowStride, int64_t tokens, Position start,
+                    int64_t lastPos, bool fixedShape, const bf16* k1, int64_t k1HeadStride,
+                    const bf16* k2, int64_t k2HeadStride, int32_t* blocks, int blockSize) {
+    SliceArgs a{};
+    a.q = q, a.qRowStride = qRowStride, a.tokens = tokens;
+    a.startPos = start, a.lastPos = lastPos, a.fixedShape = fixedShape;
+    a.k1 = k1, a.k2 = k2, a.k1HeadStride = k1HeadStride, a.k2HeadStride = k2HeadStride;
+    a.blocks = blocks;
+    a.nbStride = lastPos / blockSize + 1;
+    return a;
+}
+
+bool scoringInputsValid(const SliceArgs& a, const void* workspace) {
+    return a.q && a.k1 && a.k2 && workspace && aligned16(a.k1) && aligned16(a.k2) &&
+           aligned16(workspace) && a.k1HeadStride % 8 == 0 && a.k2HeadStride % 8 == 0;
+}
+
 } // namespace
 
 size_t sparseSelectWorkspace(const SparseSelectParams& p, int64_t tokens, int64_t maxPosition) {
@@ -669,16 +703,12 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
         return cudaErrorInvalidValue;
     if (tokens == 0) return cudaSuccess;
     if (!blocks) return cudaErrorInvalidValue;
-    const Shape s = shapeOf(p);
     const int64_t lastPos = startPosition + tokens - 1;
-    SliceArgs a{q,      qRowStride, tokens,       startPosition,
-                k1,     k2,         k1HeadStride, k2HeadStride,
-                blocks, nullptr,    nullptr,      lastPos / p.blockSize + 1};
+    const SliceArgs a = sliceArgs(q, qRowStride, tokens, startPosition, lastPos, false, k1,
+                                  k1HeadStride, k2, k2HeadStride, blocks, p.blockSize);
+    const Shape s = shapeOf(p);
     if (a.nbStride <= p.topkTotal) return launchTopk(s, a, stream); // every query is dense
-
-    if (!q || !k1 || !k2 || !workspace || !aligned16(k1) || !aligned16(k2) ||
-        !aligned16(workspace) || k1HeadStride % 8 != 0 || k2HeadStride % 8 != 0)
-        return cudaErrorInvalidValue;
+    if (!scoringInputsValid(a, workspace)) return cudaErrorInvalidValue;
     const Layout l = layoutFor(p, lastPos);
     if (workspaceBytes < l.bytes(1)) return cudaErrorInvalidValue;
     int64_t slice = int64_t((workspaceBytes - l.bytes(0)) / (l.keysPerToken + l.lsePerToken));
@@ -690,6 +720,7 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
         SliceArgs sa = a;
         sa.tokens = std::min(slice, tokens - t0);
         sa.startPos = startPosition + t0;
+        sa.lastPos = sa.startPos.value + sa.tokens - 1;
         sa.q = q + t0 * qRowStride;
         sa.blocks = blocks + t0 * p.kvHeads * p.topkTotal;
         sa.keys = reinterpret_cast<uint32_t*>(ws);
@@ -698,6 +729,30 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
         if (e != cudaSuccess) return e;
     }
     return cudaGetLastError();
+}
+
+} // namespace folio::kernels
+
+namespace folio::kernels {
+
+cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
+                                   const int64_t* position, int64_t maxPosition, const bf16* k1,
+                                   int64_t k1HeadStride, const bf16* k2, int64_t k2HeadStride,
+                                   int32_t* blocks, void* workspace, size_t workspaceBytes,
+                                   cudaStream_t stream) {
+    if (!supported(p) || !position || maxPosition < 0 || !blocks) return cudaErrorInvalidValue;
+    SliceArgs a = sliceArgs(q, 0, 1, Position::inDevice(position), maxPosition, true, k1,
+                            k1HeadStride, k2, k2HeadStride, blocks, p.blockSize);
+    const Shape s = shapeOf(p);
+    if (a.nbStride <= p.topkTotal) return launchTopk(s, a, stream); // dense at every position
+    if (!scoringInputsValid(a, workspace)) return cudaErrorInvalidValue;
+    const Layout l = layoutFor(p, maxPosition);
+    if (workspaceBytes < l.bytes(1)) return cudaErrorInvalidValue;
+    char* ws = static_cast<char*>(workspace);
+    a.keys = reinterpret_cast<uint32_t*>(ws);
+    a.partial = reinterpret_cast<float2*>(ws + alignUp(l.keysPerToken));
+    const cudaError_t e = sliceLauncher(p.dim, p.heads / p.kvHeads)(s, a, stream);
+    return e != cudaSuccess ? e : cudaGetLastError();
 }
 
 } // namespace folio::kernels

@@ -27,9 +27,11 @@ const char* kHelp =
     "Usage: folio-bench (--config CONFIG.json --random-weights | --model DIR)\n"
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
+    "                   [--no-graphs]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
-    "bandwidth, and each figure as a fraction of its roofline.\n";
+    "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
+    "step's kernels one by one instead of replaying a captured CUDA graph (for comparison).\n";
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
     options.threads = static_cast<int>(args.integer("threads", 0));
     options.seed = static_cast<uint64_t>(args.integer("seed", 1));
     options.randomWeights = random;
+    options.decodeGraphs = !args.has("no-graphs");
     if (auto limit = args.value("vram-limit")) {
         auto bytes = sala::parseByteSize(*limit);
         if (!bytes) {
@@ -196,7 +199,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "folio-bench: %s\n", backend.error().message.c_str());
         return 1;
     }
-    std::printf("backend: %s, chunk %d\n", (*backend)->name().c_str(), options.prefillChunk);
+    std::printf("backend: %s, chunk %d, decode graphs %s\n", (*backend)->name().c_str(),
+                options.prefillChunk, options.decodeGraphs ? "on" : "off");
     std::vector<Row> rows;
     const sala::ModelConfig& c = (*model)->config;
     for (int64_t length : contexts) {

@@ -17,6 +17,7 @@ struct CudaBackendOptions {
     int prefillChunk = 8192;
     bool randomWeights = false; // build random weights of the model's config (benchmarks)
     uint64_t seed = 1;
+    bool decodeGraphs = true; // one-token steps replay a captured graph instead of launching
 };
 
 class CudaBackend final : public Backend {

@@ -10,7 +10,7 @@ CudaContext::CudaContext(CudaBackend& backend)
 uint64_t CudaContext::Workspace::bytes() const {
     uint64_t n = 0;
     for (const DeviceBuffer* b : {&ids, &h, &x, &proj, &attn, &act, &blocks, &select, &decode,
-                                  &logits, &hidden, &sample, &history})
+                                  &logits, &hidden, &sample, &history, &step})
         n += b->bytes();
     return n;
 }
@@ -56,6 +56,7 @@ Status CudaContext::reserve(int64_t tokens) {
     const int64_t oldCap2 = compressedCapacity(sc.kernelSize2(), sc.kernelStride2());
     const int64_t oldCap = capacity_;
     capacity_ = target;
+    ++buffersGeneration_;
     const int64_t newCap1 = compressedCapacity(sc.kernelSize, sc.kernelStride);
     const int64_t newCap2 = compressedCapacity(sc.kernelSize2(), sc.kernelStride2());
     // Per-head segments move to their new head stride with one strided copy each.

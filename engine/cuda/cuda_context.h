@@ -1,6 +1,8 @@
 #pragma once
 
+#include "captured_graph.h"
 #include "cuda_backend.h"
+#include "kernel_common.cuh"
 
 #include <map>
 
@@ -28,6 +30,10 @@ public:
     int64_t capacity() const { return capacity_; }
     // Grows the caches to hold `tokens` (within the backend's memory plan).
     Status reserve(int64_t tokens) override;
+    // How many times the decode-step graph was captured (it is recaptured only when the buffers
+    // it was recorded with move), and how many steps replayed it.
+    int graphCaptures() const { return stepGraph_.captures(); }
+    int64_t graphReplays() const { return graphReplays_; }
 
 private:
     struct SparseState {
@@ -36,6 +42,7 @@ private:
     struct Workspace {
         DeviceBuffer ids, h, x, proj, attn, act, blocks, select, decode, logits, hidden;
         DeviceBuffer sample, history; // sampling workspace; recent tokens and the drawn one
+        DeviceBuffer step;            // a graph step's token (int32) and position (int64)
         int64_t tokens = 0;           // rows the buffers hold
         uint64_t bytes() const;
     };
@@ -49,10 +56,17 @@ private:
                bool copyLogits);
     Status forwardLayers(std::span<const int> tokens, const ForwardOptions& options,
                          ForwardOutput& output, bool copyLogits);
-    Status sparseLayer(int layer, int64_t start, int64_t count, ForwardOutput* selections);
-    Status lightningLayer(int layer, int64_t start, int64_t count);
+    // Launches the whole pass for `count` tokens whose ids are on the device; `rows` last rows
+    // get logits.
+    Status enqueueForward(const int32_t* ids, int64_t count, folio::kernels::Position start,
+                          int64_t rows, ForwardOutput* selections);
+    Status graphStep(int token);
+    Status sparseLayer(int layer, folio::kernels::Position start, int64_t count,
+                       ForwardOutput* selections);
+    Status sparseSelect(int layer, folio::kernels::Position start, int64_t count);
+    Status lightningLayer(int layer, folio::kernels::Position start, int64_t count);
     Status mlp(int layer, int64_t count);
-    Status compress(int layer, int64_t before, int64_t after);
+    Status compress(int layer, folio::kernels::Position start, int64_t count);
     Status copyLinearStates(bool toCheckpoint, DeviceBuffer& checkpoint);
     int64_t compressedCapacity(int kernel, int stride) const;
 
@@ -63,6 +77,15 @@ private:
     std::vector<DeviceBuffer> linear_;
     int64_t capacity_ = 0;
     Workspace ws_;
+    // Bumped whenever a buffer that a captured step graph refers to is reallocated.
+    uint64_t buffersGeneration_ = 1;
+    CapturedGraph stepGraph_;
+    int64_t graphReplays_ = 0;
+    struct {
+        int32_t token;
+        int32_t unused;
+        int64_t position;
+    } stepHost_{};
     std::map<CheckpointId, Checkpoint> checkpoints_;
     CheckpointId nextCheckpoint_ = 1;
     bool broken_ = false;

@@ -39,9 +39,12 @@ Status CudaContext::ensureWorkspace(int64_t tokens, int64_t logitRows) {
     const ModelConfig& c = config_;
     const int64_t attn = std::max(c.attnWidth(), c.lightningWidth());
     auto need = [&](DeviceBuffer& b, uint64_t bytes) -> Status {
-        return b.bytes() >= bytes ? Status{} : b.allocate(bytes);
+        if (b.bytes() >= bytes) return {};
+        ++buffersGeneration_;
+        return b.allocate(bytes);
     };
     SALA_TRY(need(ws_.ids, tokens * sizeof(int32_t)));
+    SALA_TRY(need(ws_.step, 16));
     SALA_TRY(need(ws_.h, tokens * c.hiddenSize * sizeof(float)));
     SALA_TRY(need(ws_.x, tokens * c.hiddenSize * sizeof(bf16)));
     SALA_TRY(need(ws_.proj, tokens * widestProjection(c) * sizeof(bf16)));
@@ -128,41 +131,17 @@ Status CudaContext::run(std::span<const int> tokens, const ForwardOptions& optio
 Status CudaContext::forwardLayers(std::span<const int> tokens, const ForwardOptions& options,
                                   ForwardOutput& output, bool copyLogits) {
     const ModelConfig& c = config_;
-    const CudaWeights& w = backend_.weights();
     const int64_t T = static_cast<int64_t>(tokens.size());
     const int64_t H = c.hiddenSize;
-    const int64_t start = position();
-    const float eps = static_cast<float>(c.rmsNormEps);
-    const float r = static_cast<float>(c.residualScale());
-    Gemm& gemm = backend_.gemm();
-
-    SALA_CUDA(cudaMemcpyAsync(ws_.ids.get(), tokens.data(), T * sizeof(int32_t),
-                              cudaMemcpyHostToDevice, stream_));
-    SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ws_.ids.as<int32_t>(), T,
-                                 static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
-    for (int l = 0; l < c.numLayers; ++l) {
-        const CudaLayer& layer = w.layers[l];
-        SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.inputNorm, eps,
-                                   ws_.x.as<bf16>(), H, nullptr, stream_));
-        SALA_TRY(gemm.run(stream_, T, layer.inRows, H, ws_.x.as<bf16>(), H, layer.wIn,
-                          ws_.proj.get(), layer.inRows, OutType::BF16));
-        if (layer.kind == LayerKind::Sparse)
-            SALA_TRY(sparseLayer(l, start, T, options.selections ? &output : nullptr));
-        else
-            SALA_TRY(lightningLayer(l, start, T));
-        const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
-        // The output projection adds its scaled result into the fp32 residual stream.
-        SALA_TRY(gemm.run(stream_, T, H, width, ws_.attn.as<bf16>(), width, layer.wO, ws_.h.get(),
-                          H, OutType::F32, r, 1.0f));
-        SALA_TRY(mlp(l, T));
-    }
     const int64_t rows = options.allLogits ? T : 1;
-    const float* last = ws_.h.as<float>() + (T - rows) * H;
-    SALA_CUDA(k::launchRmsNorm(last, H, rows, c.hiddenSize, w.finalNorm, eps, ws_.x.as<bf16>(), H,
-                               ws_.hidden.as<float>(), stream_));
-    SALA_TRY(gemm.run(stream_, rows, c.vocabSize, H, ws_.x.as<bf16>(), H, w.lmHead,
-                      ws_.logits.get(), c.vocabSize, OutType::F32,
-                      static_cast<float>(1.0 / c.logitDivisor())));
+    if (T == 1 && !options.selections && backend_.options().decodeGraphs) {
+        SALA_TRY(graphStep(tokens[0]));
+    } else {
+        SALA_CUDA(cudaMemcpyAsync(ws_.ids.get(), tokens.data(), T * sizeof(int32_t),
+                                  cudaMemcpyHostToDevice, stream_));
+        SALA_TRY(enqueueForward(ws_.ids.as<int32_t>(), T, position(), rows,
+                                options.selections ? &output : nullptr));
+    }
     if (copyLogits) {
         output.logits.resize(size_t(rows) * c.vocabSize);
         SALA_CUDA(cudaMemcpyAsync(output.logits.data(), ws_.logits.get(),
@@ -177,7 +156,58 @@ Status CudaContext::forwardLayers(std::span<const int> tokens, const ForwardOpti
     return cudaStatus(cudaStreamSynchronize(stream_), "forward");
 }
 
-Status CudaContext::lightningLayer(int l, int64_t start, int64_t T) {
+// The token and position go to the device first; the graph's kernels read them there, so one
+// capture serves every step until a buffer it refers to is reallocated.
+Status CudaContext::graphStep(int token) {
+    stepHost_.token = token;
+    stepHost_.position = position();
+    SALA_CUDA(cudaMemcpyAsync(ws_.step.get(), &stepHost_, sizeof stepHost_, cudaMemcpyHostToDevice,
+                              stream_));
+    if (!stepGraph_.holds(buffersGeneration_)) {
+        const auto* ids = ws_.step.as<int32_t>();
+        const auto* pos = reinterpret_cast<const int64_t*>(ws_.step.as<char>() + 8);
+        SALA_TRY(stepGraph_.capture(stream_, buffersGeneration_, [&] {
+            return enqueueForward(ids, 1, k::Position::inDevice(pos), 1, nullptr);
+        }));
+    }
+    ++graphReplays_;
+    return stepGraph_.launch(stream_);
+}
+
+Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position start, int64_t rows,
+                                   ForwardOutput* selections) {
+    const ModelConfig& c = config_;
+    const CudaWeights& w = backend_.weights();
+    const int64_t H = c.hiddenSize;
+    const float eps = static_cast<float>(c.rmsNormEps);
+    const float r = static_cast<float>(c.residualScale());
+    Gemm& gemm = backend_.gemm();
+    SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ids, T,
+                                 static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
+    for (int l = 0; l < c.numLayers; ++l) {
+        const CudaLayer& layer = w.layers[l];
+        SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.inputNorm, eps,
+                                   ws_.x.as<bf16>(), H, nullptr, stream_));
+        SALA_TRY(gemm.run(stream_, T, layer.inRows, H, ws_.x.as<bf16>(), H, layer.wIn,
+                          ws_.proj.get(), layer.inRows, OutType::BF16));
+        if (layer.kind == LayerKind::Sparse)
+            SALA_TRY(sparseLayer(l, start, T, selections));
+        else
+            SALA_TRY(lightningLayer(l, start, T));
+        const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
+        // The output projection adds its scaled result into the fp32 residual stream.
+        SALA_TRY(gemm.run(stream_, T, H, width, ws_.attn.as<bf16>(), width, layer.wO, ws_.h.get(),
+                          H, OutType::F32, r, 1.0f));
+        SALA_TRY(mlp(l, T));
+    }
+    const float* last = ws_.h.as<float>() + (T - rows) * H;
+    SALA_CUDA(k::launchRmsNorm(last, H, rows, c.hiddenSize, w.finalNorm, eps, ws_.x.as<bf16>(), H,
+                               ws_.hidden.as<float>(), stream_));
+    return gemm.run(stream_, rows, c.vocabSize, H, ws_.x.as<bf16>(), H, w.lmHead, ws_.logits.get(),
+                    c.vocabSize, OutType::F32, static_cast<float>(1.0 / c.logitDivisor()));
+}
+
+Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
     const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
     const int64_t stride = layer.inRows;
@@ -207,7 +237,7 @@ Status CudaContext::lightningLayer(int l, int64_t start, int64_t T) {
     return {};
 }
 
-Status CudaContext::compress(int l, int64_t before, int64_t after) {
+Status CudaContext::compress(int l, k::Position start, int64_t T) {
     const ModelConfig& c = config_;
     SparseState& s = sparse_[l];
     const int64_t d = c.headDim;
@@ -218,10 +248,16 @@ Status CudaContext::compress(int l, int64_t before, int64_t after) {
     };
     for (const Level& lv : {Level{sc.kernelSize, sc.kernelStride, s.k1},
                             Level{sc.kernelSize2(), sc.kernelStride2(), s.k2}}) {
-        const int64_t from = cpu::compressedCount(before, lv.kernel, lv.stride);
-        const int64_t to = cpu::compressedCount(after, lv.kernel, lv.stride);
-        if (to <= from) continue;
         const int64_t outHeadStride = compressedCapacity(lv.kernel, lv.stride) * d;
+        if (start.device) {
+            SALA_CUDA(k::launchCompressKeysStep(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads,
+                                                int(d), lv.kernel, lv.stride, start.device,
+                                                lv.out.as<bf16>(), outHeadStride, stream_));
+            continue;
+        }
+        const int64_t from = cpu::compressedCount(start.value, lv.kernel, lv.stride);
+        const int64_t to = cpu::compressedCount(start.value + T, lv.kernel, lv.stride);
+        if (to <= from) continue;
         SALA_CUDA(k::launchCompressKeys(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads, int(d),
                                         lv.kernel, lv.stride, from, to - from, lv.out.as<bf16>(),
                                         outHeadStride, stream_));
@@ -229,7 +265,29 @@ Status CudaContext::compress(int l, int64_t before, int64_t after) {
     return {};
 }
 
-Status CudaContext::sparseLayer(int l, int64_t start, int64_t T, ForwardOutput* selections) {
+Status CudaContext::sparseSelect(int l, k::Position start, int64_t T) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const SparseState& s = sparse_[l];
+    const auto& sc = c.sparse;
+    const int64_t d = c.headDim;
+    const k::SparseSelectParams sp = selectParams(c);
+    const bf16* q = ws_.proj.as<bf16>() + layer.qOffset;
+    const int64_t k1Stride = compressedCapacity(sc.kernelSize, sc.kernelStride) * d;
+    const int64_t k2Stride = compressedCapacity(sc.kernelSize2(), sc.kernelStride2()) * d;
+    int32_t* blocks = ws_.blocks.as<int32_t>();
+    if (start.device)
+        SALA_CUDA(k::launchSparseSelectStep(sp, q, start.device, capacity_ - 1, s.k1.as<bf16>(),
+                                            k1Stride, s.k2.as<bf16>(), k2Stride, blocks,
+                                            ws_.select.get(), ws_.select.bytes(), stream_));
+    else
+        SALA_CUDA(k::launchSparseSelect(sp, q, layer.inRows, T, start.value, s.k1.as<bf16>(),
+                                        k1Stride, s.k2.as<bf16>(), k2Stride, blocks,
+                                        ws_.select.get(), ws_.select.bytes(), stream_));
+    return {};
+}
+
+Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutput* selections) {
     const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
     const int64_t stride = layer.inRows;
@@ -248,16 +306,11 @@ Status CudaContext::sparseLayer(int l, int64_t start, int64_t T, ForwardOutput* 
                                 s.keys.as<bf16>(), headStride, start, stream_));
     SALA_CUDA(k::launchAppendKv(proj + layer.vOffset, stride, T, c.numKvHeads, int(d),
                                 s.values.as<bf16>(), headStride, start, stream_));
-    SALA_TRY(compress(l, start, start + T));
+    SALA_TRY(compress(l, start, T));
+    SALA_TRY(sparseSelect(l, start, T));
 
-    const k::SparseSelectParams sp = selectParams(c);
     const auto& sc = c.sparse;
-    int32_t* blocks = ws_.blocks.as<int32_t>();
-    SALA_CUDA(k::launchSparseSelect(sp, proj + layer.qOffset, stride, T, start, s.k1.as<bf16>(),
-                                    compressedCapacity(sc.kernelSize, sc.kernelStride) * d,
-                                    s.k2.as<bf16>(),
-                                    compressedCapacity(sc.kernelSize2(), sc.kernelStride2()) * d,
-                                    blocks, ws_.select.get(), ws_.select.bytes(), stream_));
+    const int32_t* blocks = ws_.blocks.as<int32_t>();
     bf16* out = ws_.attn.as<bf16>();
     if (T == 1)
         SALA_CUDA(k::launchSparseAttentionDecode(
@@ -266,7 +319,7 @@ Status CudaContext::sparseLayer(int l, int64_t start, int64_t T, ForwardOutput* 
             ws_.decode.as<float>(), ws_.decode.bytes(), stream_));
     else
         SALA_CUDA(k::launchSparseAttentionPrefill(
-            proj + layer.qOffset, stride, T, start, c.numHeads, c.numKvHeads, int(d),
+            proj + layer.qOffset, stride, T, start.value, c.numHeads, c.numKvHeads, int(d),
             s.keys.as<bf16>(), s.values.as<bf16>(), headStride, blocks, sc.topkTotal(),
             sc.blockSize, out, c.attnWidth(), stream_));
     if (layer.gateOffset >= 0)

@@ -1,11 +1,13 @@
 // The whole model on the CUDA backend: the reference cases teacher-forced against the bf16
 // yardstick, random models of the real geometry against the CPU backend, checkpoints, saved
-// states shared with the CPU backend, and memory-plan refusals.
+// states shared with the CPU backend, memory-plan refusals, and decode steps replayed from a
+// captured graph against the same steps launched one kernel at a time.
 
 #include "gpu_test_util.h"
 #include "tiny_model.h"
 
 #include "backend.h"
+#include "cuda/cuda_context.h"
 #include "golden_case.h"
 
 #include <QDir>
@@ -21,6 +23,7 @@ private slots:
     void rollbackAndSaveLoad();
     void cpuStateLoadsOnGpu();
     void refusesWhatDoesNotFit();
+    void decodeGraphMatchesDirectLaunches();
 
 private:
     QTemporaryDir tmp_;
@@ -195,6 +198,47 @@ void TestCudaBackend::refusesWhatDoesNotFit() {
     // The context still works after the refusal.
     sala::ForwardOutput out;
     QVERIFY(ctx->forward(std::vector<int>{1, 2, 3}, {}, out).ok());
+}
+
+// Steps from below the selection threshold (identical launches, so identical logits) into
+// selection by score, where the graph's selection splits its key range by itself (fp32
+// rounding of the normaliser may differ); a reserve in the middle moves every cache, so the
+// graph must be captured again.
+void TestCudaBackend::decodeGraphMatchesDirectLaunches() {
+    sala::BackendOptions direct;
+    direct.decodeGraphs = false;
+    auto graphs = backendFor(realModel_, sala::BackendKind::Cuda);
+    auto plain = backendFor(realModel_, sala::BackendKind::Cuda, direct);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(700, 1024, rng);
+    const std::vector<int> steps = randomTokens(160, 1024, rng);
+    auto a = contextOf(*graphs);
+    auto b = contextOf(*plain);
+    const auto firstA = runSequence(*a, prompt, 512, {steps.begin(), steps.begin() + 80});
+    const auto firstB = runSequence(*b, prompt, 512, {steps.begin(), steps.begin() + 80});
+    auto* cuda = dynamic_cast<sala::cuda::CudaContext*>(a.get());
+    QVERIFY(cuda);
+    const int captured = cuda->graphCaptures();
+    QVERIFY(captured >= 1);
+    QVERIFY(a->reserve(a->position() + 4096).ok());
+    const auto restA = runSequence(*a, {}, 1, {steps.begin() + 80, steps.end()});
+    const auto restB = runSequence(*b, {}, 1, {steps.begin() + 80, steps.end()});
+    QCOMPARE(cuda->graphCaptures(), captured + 1);
+    QCOMPARE(cuda->graphReplays(), int64_t(steps.size()));
+    QCOMPARE(dynamic_cast<sala::cuda::CudaContext*>(b.get())->graphReplays(), int64_t(0));
+    std::vector<std::vector<float>> rowsA = firstA, rowsB = firstB;
+    rowsA.insert(rowsA.end(), restA.begin() + 1, restA.end());
+    rowsB.insert(rowsB.end(), restB.begin() + 1, restB.end());
+    QCOMPARE(rowsA.size(), steps.size() + 1);
+    // Selection by score starts at position 768 (topk 8 blocks of 64 plus the window).
+    const size_t denseSteps = 768 - prompt.size();
+    for (size_t i = 0; i < rowsA.size(); ++i) {
+        for (float x : rowsA[i]) QVERIFY2(std::isfinite(x), "a graph step gave a non-finite logit");
+        if (i <= denseSteps)
+            QVERIFY2(rowsA[i] == rowsB[i], qPrintable(QString("step %1 differs").arg(i)));
+        else
+            QVERIFY(gputest::relativeL2(rowsA[i].data(), rowsB[i].data(), rowsA[i].size()) < 1e-2);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCudaBackend)
