@@ -18,7 +18,10 @@ packages=(
     qt6-base-dev qt6-base-dev-tools
 )
 if [ "$gui" = 1 ]; then
-    packages+=(libqt6charts6-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev libzip-dev libxml2-dev xvfb xauth)
+    packages+=(qt6-charts-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev libzip-dev libxml2-dev xvfb xauth)
+    # The app's icon rendered to PNG at build time, and the packaging suite's check of its
+    # desktop entry (dpkg-shlibdeps, for the .deb, comes with build-essential's dpkg-dev).
+    packages+=(librsvg2-bin desktop-file-utils)
 fi
 
 sudo_cmd=()
