@@ -34,6 +34,7 @@ public:
     void setText(const QString& raw);
     void append(const QString& delta);
     void setLinks(const QList<QuoteLink>& links);
+    QList<QuoteLink> links() const { return links_; }
     void setNote(const QString& note); // e.g. "stopped", an error
     QString note() const { return note_; }
     void setEditable(bool editable);

@@ -1,10 +1,11 @@
 #include "chat_panel.h"
 
 #include "chat_message.h"
+#include "chat_presets.h"
+#include "conversation_list.h"
 #include "conversation_store.h"
 
-#include <QDateTime>
-#include <QFile>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -37,6 +38,8 @@ protected:
     }
 };
 
+constexpr int kPresetColumns = 2;
+
 QString durationText(double seconds) {
     if (seconds < 0 || !std::isfinite(seconds)) return QStringLiteral("–");
     const qint64 s = qint64(seconds + 0.5);
@@ -50,6 +53,8 @@ QString durationText(double seconds) {
 ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
     targetLabel_ = new QLabel(tr("Select a document in the library to chat about it."), this);
     targetLabel_->setWordWrap(true);
+    conversations_ = new ConversationList(this);
+    conversations_->hide();
     progress_ = new QProgressBar(this);
     progress_->setRange(0, 1000);
     progress_->setTextVisible(false);
@@ -85,6 +90,10 @@ ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
     send_ = new QPushButton(tr("Send"), this);
     stop_ = new QPushButton(tr("Stop"), this);
     regenerate_ = new QPushButton(tr("Regenerate"), this);
+    // Two presets a row: a mixed selection has four, too wide for one row of the side panel.
+    presets_ = new QGridLayout;
+    presets_->setSpacing(4);
+    presets_->setColumnStretch(kPresetColumns, 1);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(regenerate_);
@@ -93,9 +102,11 @@ ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(targetLabel_);
+    layout->addWidget(conversations_);
     layout->addWidget(progressRow_);
     layout->addWidget(scroll_, 1);
     layout->addWidget(infoLabel_);
+    layout->addLayout(presets_);
     layout->addWidget(input_);
     layout->addLayout(buttons);
 
@@ -103,6 +114,8 @@ ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
     connect(stop_, &QPushButton::clicked, this, &ChatPanel::stop);
     connect(regenerate_, &QPushButton::clicked, this, &ChatPanel::regenerate);
     connect(cancel, &QPushButton::clicked, this, &ChatPanel::cancelLoadRequested);
+    connect(conversations_, &ConversationList::openRequested, this, &ChatPanel::openConversation);
+    connect(conversations_, &ConversationList::newRequested, this, &ChatPanel::newConversation);
     // Keeps the newest text in view while an answer streams in.
     connect(scroll_->verticalScrollBar(), &QScrollBar::rangeChanged, this, [this](int, int max) {
         if (state_ == State::Answering) scroll_->verticalScrollBar()->setValue(max);
@@ -115,13 +128,14 @@ ChatPanel::~ChatPanel() = default;
 void ChatPanel::setDatabase(LibraryDatabase* db) {
     db_ = db;
     store_ = db ? std::make_unique<ConversationStore>(*db) : nullptr;
+    refreshConversations();
 }
 
-void ChatPanel::setTarget(const QString& key, const QString& title,
-                          const QList<qint64>& documents) {
+void ChatPanel::setTarget(const QString& key, const QString& title, const QList<qint64>& documents,
+                          const QStringList& kinds) {
     if (key == key_) return;
     if (state_ == State::Answering || state_ == State::Loading) stop();
-    removeLastMessages(int(messages_.size()));
+    clearMessages();
     key_ = key;
     title_ = title;
     documents_ = documents;
@@ -132,7 +146,25 @@ void ChatPanel::setTarget(const QString& key, const QString& title,
     targetLabel_->setText(key.isEmpty() ? tr("Select a document in the library to chat about it.")
                                         : tr("Chat about: <b>%1</b>").arg(title.toHtmlEscaped()));
     showInfo(QString());
+    showPresets(kinds);
+    refreshConversations();
     setState(key.isEmpty() ? State::NoTarget : modelReady_ ? State::Unloaded : State::NoModel);
+    updateControls();
+}
+
+void ChatPanel::showPresets(const QStringList& kinds) {
+    qDeleteAll(presetButtons_);
+    presetButtons_.clear();
+    if (key_.isEmpty()) return;
+    for (const ChatPreset& preset : chatPresets(kinds)) {
+        auto* button = new QPushButton(preset.name, this);
+        button->setToolTip(preset.prompt);
+        connect(button, &QPushButton::clicked, this,
+                [this, prompt = preset.prompt] { sendQuestion(prompt); });
+        const int index = int(presetButtons_.size());
+        presets_->addWidget(button, index / kPresetColumns, index % kPresetColumns);
+        presetButtons_.append(button);
+    }
 }
 
 void ChatPanel::setModelReady(bool ready) {
@@ -157,6 +189,8 @@ void ChatPanel::updateControls() {
     for (int i = 0; i < messages_.size(); ++i)
         if (messages_[i]->role() == QLatin1String("user")) lastUser = i;
     regenerate_->setEnabled(idle && lastUser >= 0);
+    for (QPushButton* preset : presetButtons_) preset->setEnabled(idle);
+    conversations_->setEnabled(state_ != State::Answering && state_ != State::Loading);
     for (int i = 0; i < messages_.size(); ++i) messages_[i]->setEditable(idle && i == lastUser);
     if (state_ == State::NoModel)
         showInfo(tr("No model is loaded. Choose the model folder in File ▸ Settings…"));
@@ -174,6 +208,10 @@ ChatMessage* ChatPanel::addMessage(const QString& role, const QString& text) {
     messagesLayout_->insertWidget(messagesLayout_->count() - 1, message);
     messages_.append(message);
     return message;
+}
+
+void ChatPanel::clearMessages() {
+    removeLastMessages(int(messages_.size()));
 }
 
 void ChatPanel::removeLastMessages(int count) {
@@ -215,9 +253,10 @@ void ChatPanel::askPending() {
     const QString question = pendingQuestion_;
     pendingQuestion_.clear();
     storeMessage(QStringLiteral("user"), question);
+    const QList<ChatTurn> turns = history();
     addMessage(QStringLiteral("assistant"), QString());
     setState(State::Answering);
-    emit askRequested(key_, question);
+    emit askRequested(key_, question, turns);
 }
 
 void ChatPanel::regenerate() {
@@ -325,67 +364,6 @@ void ChatPanel::onAnswerFailed(const QString& key, const QString& message) {
 
 void ChatPanel::setMessageLinks(int index, const QList<QuoteLink>& links) {
     if (ChatMessage* m = messages_.value(index)) m->setLinks(links);
-}
-
-void ChatPanel::startNewConversation() {
-    auto id = store_->create(title_.isEmpty() ? tr("Conversation") : title_);
-    if (!id) {
-        showInfo(tr("The conversation could not be saved: %1")
-                     .arg(QString::fromStdString(id.error().message)));
-        return;
-    }
-    conversationId_ = *id;
-    for (qint64 doc : documents_) (void)store_->attachDocument(conversationId_, doc);
-}
-
-void ChatPanel::storeMessage(const QString& role, const QString& content) {
-    if (!store_) return;
-    if (conversationId_ == 0) startNewConversation();
-    if (conversationId_ == 0) return;
-    auto added = store_->addMessage(conversationId_, role, content);
-    if (!added)
-        showInfo(tr("The message could not be saved: %1")
-                     .arg(QString::fromStdString(added.error().message)));
-}
-
-// The store appends only; when the history is rewritten (regenerate, edit) the conversation is
-// stored again from the messages kept, so the library always matches what is shown.
-void ChatPanel::rewriteStoredConversation() {
-    if (!store_ || conversationId_ == 0) return;
-    (void)store_->remove(conversationId_);
-    conversationId_ = 0;
-    for (ChatMessage* message : messages_) storeMessage(message->role(), message->rawText());
-}
-
-QString ChatPanel::toMarkdown() const {
-    QString out = QStringLiteral("# %1\n\n").arg(title_.isEmpty() ? tr("Conversation") : title_);
-    out += tr("*Exported from Folio on %1.*\n\n")
-               .arg(QDateTime::currentDateTime().toString(Qt::ISODate));
-    for (const ChatMessage* message : messages_) {
-        const bool user = message->role() == QLatin1String("user");
-        out += user ? tr("## You\n\n") : tr("## Folio\n\n");
-        const SplitAnswer parts = message->parts();
-        if (!user && parts.hasThinking && !parts.thinking.isEmpty())
-            out += QStringLiteral("<details><summary>Reasoning</summary>\n\n%1\n\n</details>\n\n")
-                       .arg(parts.thinking);
-        out += (user ? message->rawText() : parts.answer) + QStringLiteral("\n\n");
-        if (!message->note().isEmpty()) out += QStringLiteral("*(%1)*\n\n").arg(message->note());
-    }
-    return out;
-}
-
-bool ChatPanel::exportMarkdown(const QString& path, QString* error) const {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
-        if (error) *error = tr("Cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    const QByteArray data = toMarkdown().toUtf8();
-    if (file.write(data) != data.size()) {
-        if (error) *error = tr("Cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    return true;
 }
 
 } // namespace folio

@@ -1,6 +1,7 @@
 #pragma once
-// The chat about the selected documents: messages, the input, Send/Stop/Regenerate, the
-// progress of loading the documents into the model, and the stored conversation.
+// The chat about the selected documents: messages, the input, Send/Stop/Regenerate, preset
+// questions, the progress of loading the documents into the model, and the stored conversations
+// (the current one, and the earlier ones about the same documents, which can be reopened).
 // It knows nothing of the engine: it asks through signals and is told through slots, which the
 // main window connects to the EngineController.
 
@@ -9,6 +10,7 @@
 
 #include <QWidget>
 
+class QGridLayout;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -19,6 +21,7 @@ class QVBoxLayout;
 namespace folio {
 
 class ChatMessage;
+class ConversationList;
 class ConversationStore;
 class LibraryDatabase;
 
@@ -32,9 +35,10 @@ public:
 
     // Where conversations are stored (UI thread connection); null: not stored.
     void setDatabase(LibraryDatabase* db);
-    // What the chat is about: the context key ("doc:3", "docs:3,5") and the documents' ids.
-    // A new target starts a new conversation.
-    void setTarget(const QString& key, const QString& title, const QList<qint64>& documents);
+    // What the chat is about: the context key ("doc:3", "docs:3,5"), the documents' ids and their
+    // kinds (which choose the preset questions). A new target starts a new conversation.
+    void setTarget(const QString& key, const QString& title, const QList<qint64>& documents,
+                   const QStringList& kinds = {});
     QString targetKey() const { return key_; }
     void setModelReady(bool ready);
     State state() const { return state_; }
@@ -48,6 +52,10 @@ public:
     QPushButton* regenerateButton() const { return regenerate_; }
     QProgressBar* loadProgress() const { return progress_; }
     QLabel* loadLabel() const { return progressLabel_; }
+    ConversationList* conversationList() const { return conversations_; }
+    QList<QPushButton*> presetButtons() const { return presetButtons_; }
+    // The earlier turns of the conversation shown, as the engine gets them with a new question.
+    QList<ChatTurn> history() const;
 
     QString toMarkdown() const;
     bool exportMarkdown(const QString& path, QString* error) const;
@@ -59,6 +67,10 @@ public slots:
     void regenerate();
     void editLastQuestion();
     void stop();
+    // Shows a stored conversation about the current documents; questions then continue it.
+    // False while an answer or a load is running, or when it cannot be read.
+    bool openConversation(qint64 id);
+    void newConversation();
 
     void onContextProgress(const QString& key, qint64 done, qint64 total, double tokensPerSecond);
     void onContextReady(const QString& key, qint64 tokens, bool fromSnapshot);
@@ -71,7 +83,8 @@ public slots:
 
 signals:
     void loadRequested(const QString& key);
-    void askRequested(const QString& key, const QString& question);
+    void askRequested(const QString& key, const QString& question,
+                      const QList<folio::ChatTurn>& history);
     void stopRequested();
     void cancelLoadRequested();
     void linkActivated(const QUrl& url);
@@ -85,7 +98,10 @@ private:
     void setState(State state);
     void updateControls();
     void showInfo(const QString& text);
-    void startNewConversation();
+    void showPresets(const QStringList& kinds);
+    void clearMessages();
+    void refreshConversations();
+    void startNewConversation(const QString& firstQuestion);
     void storeMessage(const QString& role, const QString& content);
     void rewriteStoredConversation();
     void askPending();
@@ -109,6 +125,9 @@ private:
     QScrollArea* scroll_;
     QVBoxLayout* messagesLayout_;
     QList<ChatMessage*> messages_;
+    ConversationList* conversations_;
+    QGridLayout* presets_;
+    QList<QPushButton*> presetButtons_;
     QPlainTextEdit* input_;
     QPushButton* send_;
     QPushButton* stop_;

@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "bundled_resources.h"
 #include "chat_panel.h"
 #include "context_meter.h"
 #include "document_store.h"
@@ -19,7 +20,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QSettings>
+#include <QPushButton>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
@@ -33,25 +34,28 @@ namespace folio {
 
 MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options) {
-    store_ = options.settingsFile.isEmpty()
-                 ? std::make_unique<QSettings>(QStringLiteral("Folio"), QStringLiteral("Folio"))
-                 : std::make_unique<QSettings>(options.settingsFile, QSettings::IniFormat);
-    settings_ = UiSettings::load(*store_);
+    store_ = options.settingsFile.isEmpty() ? std::make_unique<Settings>()
+                                            : std::make_unique<Settings>(options.settingsFile);
+    values_ = store_->values();
     setWindowTitle(tr("Folio"));
     setAcceptDrops(true);
     resize(1400, 860);
 
-    auto db = LibraryDatabase::open(settings_.libraryPath());
+    const QString libraryPath = store_->libraryPath();
+    auto db = LibraryDatabase::open(libraryPath);
     if (db) {
         db_ = std::move(*db);
         docs_ = std::make_unique<DocumentStore>(*db_);
     }
+    samplesFolder_ =
+        firstFolderWithFiles(samplesSearchPath(QCoreApplication::applicationDirPath()));
     engine_ = new EngineController(this);
-    runner_ = new ImportRunner(settings_.libraryPath(), this);
+    runner_ = new ImportRunner(libraryPath, this);
     buildLayout();
     buildMenus();
     connectImports();
     connectEngine();
+    configureEngine();
     chat_->setDatabase(db_.get());
     if (!db_)
         statusBar()->showMessage(tr("The library could not be opened: %1")
@@ -66,7 +70,7 @@ MainWindow::~MainWindow() {
     runner_ = nullptr;
 }
 
-void MainWindow::buildLayout() {
+QWidget* MainWindow::buildSidebar() {
     model_ = new LibraryModel(this);
     tree_ = new QTreeView;
     tree_->setModel(model_);
@@ -78,13 +82,33 @@ void MainWindow::buildLayout() {
     imports_ = new QTreeWidget;
     imports_->setHeaderLabels({tr("Imports")});
     imports_->setMaximumHeight(160);
+
+    // Shown while the library is empty: how to fill it, and the bundled samples when there are.
+    emptyHint_ = new QWidget;
+    auto* hintLayout = new QVBoxLayout(emptyHint_);
+    hintLayout->setContentsMargins(4, 4, 4, 4);
+    auto* hint = new QLabel(tr("Your library is empty. Import files or folders (File ▸ Import), "
+                               "or drop them onto the window."));
+    hint->setWordWrap(true);
+    samplesButton_ = new QPushButton(tr("Import the sample documents"));
+    samplesButton_->setToolTip(samplesFolder_);
+    samplesButton_->setVisible(!samplesFolder_.isEmpty());
+    connect(samplesButton_, &QPushButton::clicked, this, &MainWindow::importSamples);
+    hintLayout->addWidget(hint);
+    hintLayout->addWidget(samplesButton_);
+
     auto* sidebar = new QWidget;
     auto* sideLayout = new QVBoxLayout(sidebar);
     sideLayout->setContentsMargins(0, 0, 0, 0);
     sideLayout->addWidget(new QLabel(tr("<b>Library</b>")));
     sideLayout->addWidget(tree_, 1);
+    sideLayout->addWidget(emptyHint_);
     sideLayout->addWidget(imports_);
+    return sidebar;
+}
 
+void MainWindow::buildLayout() {
+    QWidget* sidebar = buildSidebar();
     documents_ = new DocumentView;
     chat_ = new ChatPanel;
     memory_ = new MemoryPanel;
@@ -102,7 +126,25 @@ void MainWindow::buildLayout() {
     splitter->setStretchFactor(1, 5);
     splitter->setStretchFactor(2, 4);
     splitter->setSizes({320, 620, 460});
-    setCentralWidget(splitter);
+
+    demoBanner_ = new QLabel(tr("<b>Demo model — answers are not from MiniCPM-SALA.</b> Folio is "
+                                "running its small bundled demo model. "
+                                "<a href=\"guide\">How to get the real model…</a>"));
+    demoBanner_->setStyleSheet(QStringLiteral(
+        "background: #fde2e1; color: #7a1d16; padding: 6px; border: 1px solid #e3a29c;"));
+    demoBanner_->setTextFormat(Qt::RichText);
+    demoBanner_->hide();
+    connect(demoBanner_, &QLabel::linkActivated, this, [this] {
+        showFirstRunGuide(tr("Folio is running its bundled demo model, a small model trained for "
+                             "the demonstration; its answers are not those of MiniCPM-SALA."));
+    });
+    auto* central = new QWidget;
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(demoBanner_);
+    centralLayout->addWidget(splitter, 1);
+    setCentralWidget(central);
 
     meter_ = new ContextMeter;
     modelLabel_ = new QLabel;
@@ -133,23 +175,10 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* chat = menuBar()->addMenu(tr("&Chat"));
-    const QList<QPair<QString, QString>> presets = {
-        {tr("Summarize"), tr("Summarize this document: its purpose, main points and "
-                             "conclusions.")},
-        {tr("Outline the chapters"), tr("Outline the chapters of this document, with one or "
-                                        "two sentences on each.")},
-        {tr("Explain the architecture"),
-         tr("Explain the architecture of this codebase: its main components, how they "
-            "depend on each other, and how data flows through them.")},
-        {tr("Summarize each module"), tr("Summarize each module of this codebase in a few "
-                                         "sentences: what it does and its main types.")},
-    };
-    for (const auto& [name, prompt] : presets)
-        chat->addAction(name, this, [this, prompt = prompt] {
-            sideTabs_->setCurrentWidget(chat_);
-            chat_->sendQuestion(prompt);
-        });
-    chat->addSeparator();
+    chat->addAction(tr("&New conversation"), this, [this] {
+        sideTabs_->setCurrentWidget(chat_);
+        chat_->newConversation();
+    });
     chat->addAction(tr("&Export conversation…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Export conversation"), tr("conversation.md"), tr("Markdown (*.md)"));
@@ -215,6 +244,20 @@ void MainWindow::importPaths(const QStringList& paths) {
     runner_->start(paths);
 }
 
+bool MainWindow::importSamples() {
+    if (samplesFolder_.isEmpty()) return false;
+    PipelineOptions options;
+    options.collection = tr("Samples");
+    options.folderMode = PipelineOptions::FolderMode::Documents;
+    // A second click imports nothing new: the pipeline knows the files.
+    runner_->start({samplesFolder_}, options);
+    return true;
+}
+
+void MainWindow::updateEmptyLibraryHint() {
+    emptyHint_->setVisible(model_->documentCount() == 0);
+}
+
 void MainWindow::refreshLibrary() {
     if (!docs_) return;
     QString error;
@@ -224,6 +267,7 @@ void MainWindow::refreshLibrary() {
         return;
     }
     tree_->expandAll();
+    updateEmptyLibraryHint();
     for (qint64 id : selected)
         if (QModelIndex index = model_->indexOfDocument(id); index.isValid())
             tree_->selectionModel()->select(index, QItemSelectionModel::Select |

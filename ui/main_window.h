@@ -4,7 +4,7 @@
 
 #include "engine_worker.h"
 #include "import_pipeline.h"
-#include "settings_dialog.h"
+#include "settings.h"
 
 #include <QMainWindow>
 
@@ -12,6 +12,7 @@
 
 class QLabel;
 class QMimeData;
+class QPushButton;
 class QTreeView;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -41,6 +42,8 @@ public:
     ~MainWindow() override;
 
     void importPaths(const QStringList& paths);
+    // Imports the bundled sample documents into a "Samples" collection; false when there are none.
+    bool importSamples();
     // What dropping `mime` on the window does: imports its local files and folders; false when
     // it holds none.
     bool importDropped(const QMimeData* mime);
@@ -48,13 +51,13 @@ public:
     // Makes the given documents the chat's subject.
     void chatAbout(const QList<qint64>& ids);
     bool exportConversation(const QString& path, QString* error = nullptr);
-    void applySettings(const UiSettings& settings);
+    void applySettings(const SettingsValues& values);
     void reloadModel();
     void refreshLibrary();
     // Opens a folio://doc/ID?start=S&end=E link.
     bool openLink(const QUrl& url);
 
-    const UiSettings& settings() const { return settings_; }
+    const SettingsValues& settings() const { return values_; }
     LibraryModel* libraryModel() const { return model_; }
     QTreeView* libraryView() const { return tree_; }
     QTreeWidget* importPanel() const { return imports_; }
@@ -66,8 +69,12 @@ public:
     QTabWidget* sideTabs() const { return sideTabs_; }
     EngineController* engine() const { return engine_; }
     ImportRunner* importRunner() const { return runner_; }
+    QLabel* demoBanner() const { return demoBanner_; }
+    QPushButton* samplesButton() const { return samplesButton_; }
     bool modelReady() const { return modelReady_; }
     QString modelStatus() const;
+    // The folder the model was (or is being) loaded from.
+    QString modelFolder() const { return loadedModelDir_; }
 
 signals:
     void libraryRefreshed();
@@ -80,24 +87,30 @@ protected:
 private:
     void buildMenus();
     void buildLayout();
+    QWidget* buildSidebar();
     void connectEngine();
     void connectImports();
+    void configureEngine();
     void openSettings();
     void showFirstRunGuide(const QString& problem);
     void onSelectionChanged();
     void loadContext(const QString& key);
     void linkCitations(int messageIndex, const QString& answer);
     void setTokenCounter(const QString& modelDir);
+    void updateEmptyLibraryHint();
     QList<qint64> selectedDocuments() const;
 
-    std::unique_ptr<QSettings> store_;
-    UiSettings settings_;
+    std::unique_ptr<Settings> store_;
+    SettingsValues values_;
     MainWindowOptions options_;
     std::unique_ptr<LibraryDatabase> db_;
     std::unique_ptr<DocumentStore> docs_;
     LibraryModel* model_ = nullptr;
     QTreeView* tree_ = nullptr;
     QTreeWidget* imports_ = nullptr;
+    QWidget* emptyHint_ = nullptr;
+    QPushButton* samplesButton_ = nullptr;
+    QString samplesFolder_;
     DocumentView* documents_ = nullptr;
     ChatPanel* chat_ = nullptr;
     MemoryPanel* memory_ = nullptr;
@@ -105,6 +118,7 @@ private:
     ContextMeter* meter_ = nullptr;
     QTabWidget* sideTabs_ = nullptr;
     QLabel* modelLabel_ = nullptr;
+    QLabel* demoBanner_ = nullptr;
     EngineController* engine_ = nullptr;
     ImportRunner* runner_ = nullptr;
     QHash<int, QTreeWidgetItem*> jobItems_;

@@ -1,20 +1,16 @@
-// The main window's chat, engine and settings wiring.
+// The main window's chat and engine wiring: questions, answers, panels, citations.
 #include "chat_panel.h"
+#include "citation_locator.h"
 #include "context_meter.h"
 #include "document_store.h"
 #include "document_view.h"
 #include "import_runner.h"
 #include "main_window.h"
 #include "memory_panel.h"
-#include "quote_finder.h"
-#include "sala_token_counter.h"
 #include "speed_panel.h"
 
 #include <QLabel>
-#include <QMessageBox>
-#include <QSettings>
 #include <QStatusBar>
-#include <QTimer>
 #include <QUrlQuery>
 
 namespace folio {
@@ -22,9 +18,10 @@ namespace folio {
 void MainWindow::connectEngine() {
     EngineController* e = engine_;
     connect(chat_, &ChatPanel::loadRequested, this, &MainWindow::loadContext);
-    connect(chat_, &ChatPanel::askRequested, this, [this](const QString& key, const QString& q) {
-        engine_->ask(key, q, settings_.sampling);
-    });
+    connect(chat_, &ChatPanel::askRequested, this,
+            [this](const QString& key, const QString& q, const QList<ChatTurn>& history) {
+                engine_->ask(key, q, values_.sampling, history);
+            });
     connect(chat_, &ChatPanel::stopRequested, e, &EngineController::requestStop);
     connect(chat_, &ChatPanel::cancelLoadRequested, e, &EngineController::requestCancel);
     connect(chat_, &ChatPanel::answerCompleted, this, &MainWindow::linkCitations);
@@ -60,7 +57,10 @@ void MainWindow::connectEngine() {
         meter_->setCapacity(info.contextCapacity);
         const bool cpu = info.backendName.compare(QLatin1String("cpu"), Qt::CaseInsensitive) == 0;
         speed_->setCpuBanner(cpu);
-        modelLabel_->setText(tr("Model: %1 · %2").arg(info.backendName, info.deviceName));
+        modelLabel_->setText(
+            info.isDemo ? tr("Model: demo · %1 · %2").arg(info.backendName, info.deviceName)
+                        : tr("Model: %1 · %2").arg(info.backendName, info.deviceName));
+        demoBanner_->setVisible(info.isDemo);
         chat_->setModelReady(true);
         statusBar()->showMessage(tr("Model loaded from %1").arg(info.dir), 5000);
     });
@@ -72,72 +72,18 @@ void MainWindow::connectEngine() {
     });
 }
 
-QString MainWindow::modelStatus() const {
-    return modelLabel_->text();
-}
-
-void MainWindow::reloadModel() {
-    QString dir = settings_.modelDir;
-    if (dir.isEmpty()) dir = findCachedModel();
-    const QString problem = modelFolderProblem(dir);
-    modelReady_ = false;
-    chat_->setModelReady(false);
-    if (!problem.isEmpty()) {
-        modelLabel_->setText(tr("Model: not configured"));
-        if (options_.firstRunGuide)
-            QTimer::singleShot(0, this, [this, problem] { showFirstRunGuide(problem); });
-        return;
-    }
-    modelLabel_->setText(tr("Model: loading…"));
-    loadedModelDir_ = dir;
-    setTokenCounter(dir);
-    engine_->loadModel(dir, settings_.backend, quint64(settings_.vramBudgetMiB) << 20,
-                       settings_.prefillChunk);
-}
-
-void MainWindow::setTokenCounter(const QString& modelDir) {
-    auto counter = SalaTokenCounter::load(modelDir);
-    if (counter) runner_->setTokenCounter(std::shared_ptr<const TokenCounter>(std::move(*counter)));
-}
-
-void MainWindow::applySettings(const UiSettings& settings) {
-    const bool modelChanged = settings.modelDir != settings_.modelDir ||
-                              settings.backend != settings_.backend ||
-                              settings.vramBudgetMiB != settings_.vramBudgetMiB ||
-                              settings.prefillChunk != settings_.prefillChunk;
-    const bool dataChanged = settings.dataDir != settings_.dataDir;
-    settings_ = settings;
-    settings_.save(*store_);
-    if (dataChanged)
-        statusBar()->showMessage(tr("The new data folder is used after a restart."), 8000);
-    if (modelChanged) {
-        engine_->unloadAll();
-        reloadModel();
-    }
-}
-
-void MainWindow::openSettings() {
-    SettingsDialog dialog(settings_, this);
-    if (dialog.exec() == QDialog::Accepted) applySettings(dialog.settings());
-}
-
-void MainWindow::showFirstRunGuide(const QString& problem) {
-    FirstRunDialog guide(problem, this);
-    guide.exec();
-    if (guide.settingsRequested()) openSettings();
-}
-
 void MainWindow::chatAbout(const QList<qint64>& ids) {
     if (!docs_ || ids.isEmpty()) return;
     QList<qint64> sorted = ids;
     std::sort(sorted.begin(), sorted.end());
-    QStringList idText, titles;
+    QStringList idText, titles, kinds;
     qint64 tokens = 0;
     for (qint64 id : sorted) {
         idText << QString::number(id);
         auto record = docs_->document(id);
         if (record && record->has_value()) {
             titles << (*record)->title;
+            kinds << (*record)->kind;
             tokens += qMax<qint64>(0, (*record)->tokenCount);
         }
     }
@@ -147,7 +93,8 @@ void MainWindow::chatAbout(const QList<qint64>& ids) {
     chatDocuments_ = sorted;
     const QString title = titles.size() <= 2 ? titles.join(QStringLiteral(", "))
                                              : tr("%1 documents").arg(titles.size());
-    chat_->setTarget(key, title, sorted);
+    chat_->setTarget(key, title, sorted, kinds);
+    memory_->setContextTitle(key, title);
     meter_->setUsed(tokens);
 }
 
@@ -179,20 +126,26 @@ void MainWindow::loadContext(const QString& key) {
     engine_->openContext(key, text.trimmed());
 }
 
+// Each quote links to the first document of the chat that contains it.
 void MainWindow::linkCitations(int messageIndex, const QString& answer) {
     if (!docs_) return;
+    const QList<Quote> quotes = CitationLocator::extractQuotes(answer);
+    if (quotes.isEmpty()) return;
     QList<QuoteLink> links;
-    for (const QString& quote : extractQuotes(answer)) {
-        for (qint64 id : chatDocuments_) {
-            auto text = docs_->text(id);
-            if (!text) continue;
-            const QuoteMatch match = locateQuote(*text, quote);
-            if (match.start < 0) continue;
-            links.append({quote, QStringLiteral("folio://doc/%1?start=%2&end=%3")
-                                     .arg(id)
-                                     .arg(match.start)
-                                     .arg(match.end)});
-            break;
+    QList<bool> linked(quotes.size(), false);
+    for (qint64 id : chatDocuments_) {
+        auto text = docs_->text(id);
+        if (!text) continue;
+        const CitationLocator locator(*text);
+        for (int i = 0; i < quotes.size(); ++i) {
+            if (linked[i]) continue;
+            const Citation c = locator.locateQuote(quotes[i]);
+            if (!c.found()) continue;
+            linked[i] = true;
+            links.append({quotes[i].text, QStringLiteral("folio://doc/%1?start=%2&end=%3")
+                                              .arg(id)
+                                              .arg(c.documentStart)
+                                              .arg(c.documentStart + c.documentLength)});
         }
     }
     if (!links.isEmpty()) chat_->setMessageLinks(messageIndex, links);

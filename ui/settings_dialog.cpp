@@ -1,13 +1,12 @@
 #include "settings_dialog.h"
 
+#include "model_finder.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QDir>
-#include <QDirIterator>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -15,82 +14,10 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QSettings>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QVBoxLayout>
 
 namespace folio {
-
-UiSettings UiSettings::load(QSettings& s) {
-    UiSettings out;
-    out.modelDir = s.value("model/dir").toString();
-    out.backend = s.value("model/backend", out.backend).toString();
-    out.vramBudgetMiB = s.value("model/vramBudgetMiB", out.vramBudgetMiB).toInt();
-    out.prefillChunk = s.value("model/prefillChunk", out.prefillChunk).toInt();
-    AskOptions& a = out.sampling;
-    a.temperature = s.value("sampling/temperature", a.temperature).toDouble();
-    a.topK = s.value("sampling/topK", a.topK).toInt();
-    a.topP = s.value("sampling/topP", a.topP).toDouble();
-    a.minP = s.value("sampling/minP", a.minP).toDouble();
-    a.repetitionPenalty = s.value("sampling/repetitionPenalty", a.repetitionPenalty).toDouble();
-    a.maxTokens = s.value("sampling/maxTokens", a.maxTokens).toInt();
-    a.noThinking = s.value("sampling/noThinking", a.noThinking).toBool();
-    a.systemPrompt = s.value("chat/systemPrompt").toString();
-    out.dataDir = s.value("data/dir").toString();
-    return out;
-}
-
-void UiSettings::save(QSettings& s) const {
-    s.setValue("model/dir", modelDir);
-    s.setValue("model/backend", backend);
-    s.setValue("model/vramBudgetMiB", vramBudgetMiB);
-    s.setValue("model/prefillChunk", prefillChunk);
-    s.setValue("sampling/temperature", sampling.temperature);
-    s.setValue("sampling/topK", sampling.topK);
-    s.setValue("sampling/topP", sampling.topP);
-    s.setValue("sampling/minP", sampling.minP);
-    s.setValue("sampling/repetitionPenalty", sampling.repetitionPenalty);
-    s.setValue("sampling/maxTokens", sampling.maxTokens);
-    s.setValue("sampling/noThinking", sampling.noThinking);
-    s.setValue("chat/systemPrompt", sampling.systemPrompt);
-    s.setValue("data/dir", dataDir);
-    s.sync();
-}
-
-QString UiSettings::libraryPath() const {
-    const QString dir = dataDir.isEmpty()
-                            ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
-                            : dataDir;
-    QDir().mkpath(dir);
-    return QDir(dir).filePath(QStringLiteral("library.sqlite"));
-}
-
-QString modelFolderProblem(const QString& dir) {
-    if (dir.isEmpty()) return QObject::tr("No model folder is set.");
-    const QDir d(dir);
-    if (!d.exists()) return QObject::tr("The model folder %1 does not exist.").arg(dir);
-    if (!d.exists(QStringLiteral("config.json")))
-        return QObject::tr("%1 has no config.json.").arg(dir);
-    if (!d.exists(QStringLiteral("tokenizer.model")))
-        return QObject::tr("%1 has no tokenizer.model.").arg(dir);
-    if (d.entryList({QStringLiteral("*.safetensors")}, QDir::Files).isEmpty())
-        return QObject::tr("%1 has no .safetensors weights.").arg(dir);
-    return QString();
-}
-
-QString findCachedModel() {
-    QString hub = qEnvironmentVariable("HF_HUB_CACHE");
-    if (hub.isEmpty() && qEnvironmentVariableIsSet("HF_HOME"))
-        hub = qEnvironmentVariable("HF_HOME") + QStringLiteral("/hub");
-    if (hub.isEmpty()) hub = QDir::homePath() + QStringLiteral("/.cache/huggingface/hub");
-    const QDir snapshots(hub + QStringLiteral("/models--openbmb--MiniCPM-SALA/snapshots"));
-    for (const QString& name : snapshots.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        const QString dir = snapshots.filePath(name);
-        if (modelFolderProblem(dir).isEmpty()) return dir;
-    }
-    return QString();
-}
 
 namespace {
 
@@ -126,9 +53,11 @@ QWidget* withBrowse(QLineEdit* edit, const QString& caption, QWidget* parent) {
 
 } // namespace
 
-SettingsDialog::SettingsDialog(const UiSettings& s, QWidget* parent) : QDialog(parent) {
+SettingsDialog::SettingsDialog(const SettingsValues& s, QWidget* parent)
+    : QDialog(parent), initial_(s) {
     setWindowTitle(tr("Folio Settings"));
-    modelDir_ = new QLineEdit(s.modelDir, this);
+    modelDir_ = new QLineEdit(s.modelFolder, this);
+    modelDir_->setPlaceholderText(tr("Found in the Hugging Face cache when empty"));
     modelStatus_ = new QLabel(this);
     modelStatus_->setWordWrap(true);
     backend_ = new QComboBox(this);
@@ -136,10 +65,10 @@ SettingsDialog::SettingsDialog(const UiSettings& s, QWidget* parent) : QDialog(p
     backend_->addItem(tr("CUDA GPU"), QStringLiteral("cuda"));
     backend_->addItem(tr("CPU"), QStringLiteral("cpu"));
     backend_->setCurrentIndex(qMax(0, backend_->findData(s.backend)));
-    vram_ = intBox(0, 1 << 20, s.vramBudgetMiB, this);
+    vram_ = intBox(0, 1 << 24, int(s.vramBudget >> 20), this);
     vram_->setSuffix(tr(" MiB"));
     vram_->setSpecialValueText(tr("All free memory"));
-    chunk_ = intBox(64, 1 << 20, s.prefillChunk, this);
+    chunk_ = intBox(Settings::kMinChunk, Settings::kMaxChunk, s.prefillChunk, this);
     chunk_->setSuffix(tr(" tokens"));
     temperature_ = doubleBox(0, 2, 0.05, s.sampling.temperature, this);
     topK_ = intBox(0, 100000, s.sampling.topK, this);
@@ -152,8 +81,7 @@ SettingsDialog::SettingsDialog(const UiSettings& s, QWidget* parent) : QDialog(p
     noThinking_->setChecked(s.sampling.noThinking);
     systemPrompt_ = new QPlainTextEdit(s.sampling.systemPrompt, this);
     systemPrompt_->setMaximumHeight(70);
-    dataDir_ = new QLineEdit(s.dataDir, this);
-    dataDir_->setPlaceholderText(tr("Default application data folder"));
+    dataDir_ = new QLineEdit(s.dataFolder, this);
 
     auto* model = new QGroupBox(tr("Model"), this);
     auto* modelForm = new QFormLayout(model);
@@ -175,6 +103,11 @@ SettingsDialog::SettingsDialog(const UiSettings& s, QWidget* parent) : QDialog(p
     auto* data = new QGroupBox(tr("Library"), this);
     auto* dataForm = new QFormLayout(data);
     dataForm->addRow(tr("Data folder"), withBrowse(dataDir_, tr("Data folder"), this));
+    auto* dataNote = new QLabel(tr("Holds the library and the saved contexts; a new folder is "
+                                   "used from the next start."),
+                                this);
+    dataNote->setWordWrap(true);
+    dataForm->addRow(QString(), dataNote);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -189,17 +122,23 @@ SettingsDialog::SettingsDialog(const UiSettings& s, QWidget* parent) : QDialog(p
 }
 
 void SettingsDialog::checkModelDir() {
-    const QString problem = modelFolderProblem(modelDir_->text());
+    if (modelDir_->text().trimmed().isEmpty()) {
+        modelStatus_->setText(
+            tr("Folio looks in the Hugging Face cache, then for its demo model."));
+        modelStatus_->setStyleSheet(QString());
+        return;
+    }
+    const QString problem = modelFolderProblem(modelDir_->text().trimmed());
     modelStatus_->setText(problem.isEmpty() ? tr("✓ Model files found.") : problem);
     modelStatus_->setStyleSheet(problem.isEmpty() ? QStringLiteral("color: #1b7a1b;")
                                                   : QStringLiteral("color: #a05000;"));
 }
 
-UiSettings SettingsDialog::settings() const {
-    UiSettings s;
-    s.modelDir = modelDir_->text().trimmed();
+SettingsValues SettingsDialog::values() const {
+    SettingsValues s = initial_;
+    s.modelFolder = modelDir_->text().trimmed();
     s.backend = backend_->currentData().toString();
-    s.vramBudgetMiB = vram_->value();
+    s.vramBudget = quint64(vram_->value()) << 20;
     s.prefillChunk = chunk_->value();
     s.sampling.temperature = temperature_->value();
     s.sampling.topK = topK_->value();
@@ -209,7 +148,8 @@ UiSettings SettingsDialog::settings() const {
     s.sampling.maxTokens = maxTokens_->value();
     s.sampling.noThinking = noThinking_->isChecked();
     s.sampling.systemPrompt = systemPrompt_->toPlainText();
-    s.dataDir = dataDir_->text().trimmed();
+    const QString data = dataDir_->text().trimmed();
+    if (!data.isEmpty()) s.dataFolder = data;
     return s;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
-// The app's settings (persisted with QSettings), the dialog that edits them, and the guide shown
-// on a first run without a usable model.
+// The dialog that edits the app's settings (app/settings), and the guide to getting
+// MiniCPM-SALA shown on a first run without a usable model and from the demo model's banner.
 
-#include "engine_worker.h"
+#include "settings.h"
 
 #include <QDialog>
 
@@ -12,35 +12,16 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
-class QSettings;
 class QSpinBox;
 
 namespace folio {
 
-struct UiSettings {
-    QString modelDir;
-    QString backend = QStringLiteral("auto"); // auto | cuda | cpu
-    int vramBudgetMiB = 0;                    // 0: everything the device has
-    int prefillChunk = 2048;
-    AskOptions sampling;
-    QString dataDir; // empty: the default application data folder
-
-    static UiSettings load(QSettings& store);
-    void save(QSettings& store) const;
-    // The library file inside the data folder.
-    QString libraryPath() const;
-};
-
-// Empty when `dir` holds a loadable model folder, else what is missing.
-QString modelFolderProblem(const QString& dir);
-// A MiniCPM-SALA snapshot in the Hugging Face cache (HF_HUB_CACHE, HF_HOME or ~/.cache), if any.
-QString findCachedModel();
-
 class SettingsDialog : public QDialog {
     Q_OBJECT
 public:
-    explicit SettingsDialog(const UiSettings& settings, QWidget* parent = nullptr);
-    UiSettings settings() const;
+    explicit SettingsDialog(const SettingsValues& values, QWidget* parent = nullptr);
+    // The values as edited; those the dialog does not show are kept as they came.
+    SettingsValues values() const;
 
     QLineEdit* modelDirEdit() const { return modelDir_; }
     QComboBox* backendBox() const { return backend_; }
@@ -48,6 +29,7 @@ public:
 private:
     void checkModelDir();
 
+    SettingsValues initial_;
     QLineEdit* modelDir_;
     QLabel* modelStatus_;
     QComboBox* backend_;

@@ -108,6 +108,10 @@ QString SpeedPanel::decodeText() const {
 int SpeedPanel::answerCount() const {
     return decodeSeries_->count();
 }
+QPointF SpeedPanel::answerRates(int index) const {
+    if (index < 0 || index >= decodeSeries_->count()) return {};
+    return {prefillSeries_->at(index).y(), decodeSeries_->at(index).y()};
+}
 void SpeedPanel::setCpuBanner(bool cpu) {
     banner_->setVisible(cpu);
 }

@@ -4,6 +4,7 @@
 
 #include "engine_worker.h"
 
+#include <QPointF>
 #include <QWidget>
 
 class QChart;
@@ -22,6 +23,8 @@ public:
     QString prefillText() const;
     QString decodeText() const;
     int answerCount() const;
+    // The prefill (x) and decode (y) rates of answer `index` (0-based) in the chart.
+    QPointF answerRates(int index) const;
     void setCpuBanner(bool cpu);
     bool cpuBannerShown() const;
 

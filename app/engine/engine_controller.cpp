@@ -45,9 +45,11 @@ void EngineController::openContext(const QString& key, const QString& documentTe
 }
 
 void EngineController::ask(const QString& key, const QString& question,
-                           const folio::AskOptions& options) {
+                           const folio::AskOptions& options,
+                           const QList<folio::ChatTurn>& history) {
     QMetaObject::invokeMethod(
-        worker_, [=, w = worker_] { w->ask(key, question, options); }, Qt::QueuedConnection);
+        worker_, [=, w = worker_] { w->ask(key, question, options, history); },
+        Qt::QueuedConnection);
 }
 
 void EngineController::unloadAll() {

@@ -61,9 +61,13 @@ std::vector<int> documentPrefix(const sala::Tokenizer& tokenizer, const QString&
     return tokenizer.encode(text, true);
 }
 
-std::vector<int> questionTokens(const sala::Tokenizer& tokenizer, const QString& question,
-                                bool noThinking) {
-    std::string text = "\n\n" + literalText(question) + "<|im_end|>\n<|im_start|>assistant\n";
+std::vector<int> questionTokens(const sala::Tokenizer& tokenizer, const QList<ChatTurn>& history,
+                                const QString& question, bool noThinking) {
+    std::string text = "\n\n";
+    for (const ChatTurn& turn : history)
+        text += literalText(turn.question) + "<|im_end|>\n<|im_start|>assistant\n" +
+                literalText(turn.answer) + "<|im_end|>\n<|im_start|>user\n";
+    text += literalText(question) + "<|im_end|>\n<|im_start|>assistant\n";
     if (noThinking) text += sala::kNoThinkingPrefill;
     std::vector<int> ids = tokenizer.encode(text, false);
     // Encoding on its own puts a word-start marker in front; after the document there is none.

@@ -44,10 +44,11 @@ public:
 // stays resident and is checkpointed.
 std::vector<int> documentPrefix(const sala::Tokenizer& tokenizer, const QString& systemPrompt,
                                 const QString& document);
-// What follows the checkpoint for one question: the rest of the user turn and the assistant
-// prompt, tokenized as it would be after the document.
-std::vector<int> questionTokens(const sala::Tokenizer& tokenizer, const QString& question,
-                                bool noThinking);
+// What follows the checkpoint for one question: the earlier turns of the conversation (the first
+// question closes the user turn that holds the document), then the question and the assistant
+// prompt, tokenized as they would be after the document.
+std::vector<int> questionTokens(const sala::Tokenizer& tokenizer, const QList<ChatTurn>& history,
+                                const QString& question, bool noThinking);
 
 // Longest context the backend can hold for this model.
 qint64 contextCapacity(const sala::Backend& backend);

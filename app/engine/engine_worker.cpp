@@ -1,6 +1,7 @@
 #include "engine_worker.h"
 
 #include "engine_state.h"
+#include "model_finder.h"
 #include "system_memory.h"
 
 #include <QFile>
@@ -29,6 +30,8 @@ void registerEngineMetaTypes() {
     qRegisterMetaType<folio::EngineStats>();
     qRegisterMetaType<folio::MemoryReadout>();
     qRegisterMetaType<folio::AskOptions>();
+    qRegisterMetaType<folio::ChatTurn>();
+    qRegisterMetaType<QList<folio::ChatTurn>>();
 }
 
 EngineWorker::EngineWorker(QObject* parent)
@@ -125,6 +128,7 @@ void EngineWorker::loadModel(const QString& dir, const QString& backend, quint64
     s.info.backendName = QString::fromStdString(s.backend->name());
     s.info.deviceName = deviceDescription(*s.backend);
     s.info.contextCapacity = contextCapacity(*s.backend);
+    s.info.isDemo = isDemoModelFolder(dir);
     emit modelLoaded(s.info);
     emitMemory();
 }

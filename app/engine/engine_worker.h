@@ -23,7 +23,7 @@ struct ModelInfo {
     QString backendName;
     QString deviceName;
     qint64 contextCapacity = 0;
-    bool isDemo = false;
+    bool isDemo = false; // Folio's bundled demo model, not MiniCPM-SALA (config "folio_demo")
 };
 
 struct EngineStats {
@@ -49,6 +49,14 @@ struct AskOptions {
     int maxTokens = 1024;
     bool noThinking = false;
     QString systemPrompt;
+    bool operator==(const AskOptions&) const = default;
+};
+
+// An earlier question and its answer (without the reasoning), put between the document and the
+// next question so a follow-up is read in the light of the conversation so far.
+struct ChatTurn {
+    QString question;
+    QString answer;
 };
 
 class EngineState; // model, tokenizer, backend and resident contexts (engine_state.h)
@@ -80,8 +88,9 @@ public slots:
     void openContext(const QString& key, const QString& documentText);
     // A key whose context was evicted, or was built with another system prompt, is rebuilt
     // first (from its snapshot when possible), with contextProgress/contextReady as for
-    // openContext.
-    void ask(const QString& key, const QString& question, const folio::AskOptions& options);
+    // openContext. `history` goes in after the document checkpoint, before the question.
+    void ask(const QString& key, const QString& question, const folio::AskOptions& options,
+             const QList<folio::ChatTurn>& history = {});
     void unloadAll();
 
 public:
@@ -137,7 +146,8 @@ public:
 public slots:
     void loadModel(const QString& dir, const QString& backend, quint64 vramLimit, int prefillChunk);
     void openContext(const QString& key, const QString& documentText);
-    void ask(const QString& key, const QString& question, const folio::AskOptions& options);
+    void ask(const QString& key, const QString& question, const folio::AskOptions& options,
+             const QList<folio::ChatTurn>& history = {});
     void unloadAll();
     void setSnapshotDir(const QString& dir);
     void setResidentLimits(quint64 budgetBytes, int maxContexts);
@@ -174,3 +184,4 @@ Q_DECLARE_METATYPE(folio::ModelInfo)
 Q_DECLARE_METATYPE(folio::EngineStats)
 Q_DECLARE_METATYPE(folio::MemoryReadout)
 Q_DECLARE_METATYPE(folio::AskOptions)
+Q_DECLARE_METATYPE(folio::ChatTurn)

@@ -46,7 +46,7 @@ QString message(const sala::Error& error) {
 } // namespace
 
 void EngineWorker::ask(const QString& key, const QString& question,
-                       const folio::AskOptions& options) {
+                       const folio::AskOptions& options, const QList<folio::ChatTurn>& history) {
     stopRequested_.store(false);
     EngineState& s = *state_;
     if (!s.loaded()) {
@@ -77,7 +77,8 @@ void EngineWorker::ask(const QString& key, const QString& question,
         emit answerFailed(key, message(back.error()));
         return;
     }
-    const std::vector<int> prompt = questionTokens(*s.tokenizer, question, options.noThinking);
+    const std::vector<int> prompt =
+        questionTokens(*s.tokenizer, history, question, options.noThinking);
     const qint64 room = s.info.contextCapacity - context.position() - qint64(prompt.size());
     if (room <= 0) {
         emit answerFailed(key, QStringLiteral("The question does not fit in the context: the "

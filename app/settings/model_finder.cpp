@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QObject>
 #include <QProcessEnvironment>
 
 namespace folio {
@@ -14,16 +15,21 @@ namespace {
 // Config files of real models are a few KiB; anything huge is not one.
 constexpr qint64 kMaxConfigBytes = 1 << 20;
 
+// Empty when the folder has what the engine reads besides config.json.
+QString missingFiles(const QDir& folder) {
+    if (!folder.exists(QStringLiteral("tokenizer.model")))
+        return QStringLiteral("tokenizer.model is missing");
+    if (folder.entryList({QStringLiteral("*.safetensors")}, QDir::Files).isEmpty())
+        return QStringLiteral("no .safetensors weights");
+    return QString();
+}
+
 ModelCandidate describe(const QString& dir, const QString& name, const QString& source) {
     ModelCandidate c;
     c.dir = QDir::cleanPath(dir);
     c.name = name;
     c.source = source;
-    const QDir folder(dir);
-    if (!folder.exists(QStringLiteral("tokenizer.model")))
-        c.problem = QStringLiteral("tokenizer.model is missing");
-    else if (folder.entryList({QStringLiteral("*.safetensors")}, QDir::Files).isEmpty())
-        c.problem = QStringLiteral("no .safetensors weights");
+    c.problem = missingFiles(QDir(dir));
     c.complete = c.problem.isEmpty();
     return c;
 }
@@ -32,6 +38,27 @@ ModelCandidate describe(const QString& dir, const QString& name, const QString& 
 QString repoName(const QString& cacheFolder) {
     QString name = cacheFolder.mid(QStringLiteral("models--").size());
     return name.replace(QStringLiteral("--"), QStringLiteral("/"));
+}
+
+bool readConfig(const QString& dir, QJsonObject* config, QString* why) {
+    auto fail = [&](const QString& reason) {
+        if (why) *why = reason;
+        return false;
+    };
+    QFile file(QDir(dir).filePath(QStringLiteral("config.json")));
+    if (!file.exists()) return fail(QStringLiteral("%1 has no config.json").arg(dir));
+    if (file.size() > kMaxConfigBytes)
+        return fail(
+            QStringLiteral("%1 is too large for a model configuration").arg(file.fileName()));
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read %1").arg(file.fileName()));
+    QJsonParseError error;
+    const QJsonDocument json = QJsonDocument::fromJson(file.readAll(), &error);
+    if (!json.isObject())
+        return fail(
+            QStringLiteral("%1 is not valid JSON: %2").arg(file.fileName(), error.errorString()));
+    *config = json.object();
+    return true;
 }
 
 } // namespace
@@ -44,27 +71,29 @@ QString defaultHubDir() {
 }
 
 bool isSalaModelFolder(const QString& dir, QString* why) {
-    auto fail = [&](const QString& reason) {
-        if (why) *why = reason;
-        return false;
-    };
-    QFile config(QDir(dir).filePath(QStringLiteral("config.json")));
-    if (!config.exists()) return fail(QStringLiteral("%1 has no config.json").arg(dir));
-    if (config.size() > kMaxConfigBytes)
-        return fail(
-            QStringLiteral("%1 is too large for a model configuration").arg(config.fileName()));
-    if (!config.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("cannot read %1").arg(config.fileName()));
-    QJsonParseError error;
-    const QJsonDocument json = QJsonDocument::fromJson(config.readAll(), &error);
-    if (!json.isObject())
-        return fail(
-            QStringLiteral("%1 is not valid JSON: %2").arg(config.fileName(), error.errorString()));
-    const QString type = json.object().value(QStringLiteral("model_type")).toString();
-    if (type != QLatin1String("minicpm_sala"))
-        return fail(QStringLiteral("%1: model_type is \"%2\", not \"minicpm_sala\"")
-                        .arg(config.fileName(), type));
-    return true;
+    QJsonObject config;
+    if (!readConfig(dir, &config, why)) return false;
+    const QString type = config.value(QStringLiteral("model_type")).toString();
+    if (type == QLatin1String("minicpm_sala")) return true;
+    if (why)
+        *why = QStringLiteral("%1/config.json: model_type is \"%2\", not \"minicpm_sala\"")
+                   .arg(dir, type);
+    return false;
+}
+
+QString modelFolderProblem(const QString& dir) {
+    if (dir.isEmpty()) return QObject::tr("No model folder is set.");
+    if (!QFileInfo(dir).isDir()) return QObject::tr("The model folder %1 does not exist.").arg(dir);
+    QString why;
+    if (!isSalaModelFolder(dir, &why)) return why + u'.';
+    const QString missing = missingFiles(QDir(dir));
+    return missing.isEmpty() ? QString() : QStringLiteral("%1: %2.").arg(dir, missing);
+}
+
+bool isDemoModelFolder(const QString& dir) {
+    QJsonObject config;
+    return readConfig(dir, &config, nullptr) &&
+           config.value(QStringLiteral("folio_demo")).toBool(false);
 }
 
 QList<ModelCandidate> findModels(const QString& explicitFolder, const QString& hubDir) {
@@ -91,6 +120,34 @@ QList<ModelCandidate> findModels(const QString& explicitFolder, const QString& h
         }
     }
     return found;
+}
+
+ModelChoice chooseModel(const QString& configured, const QStringList& demoDirs,
+                        const QString& hubDir) {
+    ModelChoice choice;
+    if (!configured.isEmpty()) {
+        choice.dir = configured;
+        choice.source = QStringLiteral("settings");
+        choice.problem = modelFolderProblem(configured);
+        choice.demo = isDemoModelFolder(configured);
+        return choice;
+    }
+    for (const ModelCandidate& c : findModels(QString(), hubDir)) {
+        if (!c.complete) continue;
+        choice.dir = c.dir;
+        choice.source = QStringLiteral("huggingface");
+        return choice;
+    }
+    for (const QString& dir : demoDirs) {
+        if (!modelFolderProblem(dir).isEmpty()) continue;
+        choice.dir = dir;
+        choice.source = QStringLiteral("demo");
+        choice.demo = isDemoModelFolder(dir);
+        return choice;
+    }
+    choice.problem = QObject::tr("No model folder is set, and no MiniCPM-SALA model was found in "
+                                 "the Hugging Face cache.");
+    return choice;
 }
 
 } // namespace folio

@@ -1,5 +1,6 @@
 #include "settings.h"
 
+#include <QDir>
 #include <QStandardPaths>
 
 #include <algorithm>
@@ -14,7 +15,6 @@ const QString kVramBudget = QStringLiteral("engine/vramBudget");
 const QString kPrefillChunk = QStringLiteral("engine/prefillChunk");
 const QString kSystemPrompt = QStringLiteral("chat/systemPrompt");
 const QString kDataFolder = QStringLiteral("storage/dataFolder");
-constexpr int kDefaultChunk = 2048;
 
 bool knownBackend(const QString& name) {
     return name == QLatin1String("auto") || name == QLatin1String("cpu") ||
@@ -24,6 +24,8 @@ bool knownBackend(const QString& name) {
 } // namespace
 
 Settings::Settings() : settings_(QStringLiteral("Folio"), QStringLiteral("folio")) {}
+
+Settings::Settings(const QString& iniFile) : settings_(iniFile, QSettings::IniFormat) {}
 
 QString Settings::modelFolder() const {
     return settings_.value(kModelFolder).toString();
@@ -53,8 +55,8 @@ void Settings::setVramBudget(quint64 bytes) {
 
 int Settings::prefillChunk() const {
     bool ok = false;
-    const int stored = settings_.value(kPrefillChunk, kDefaultChunk).toInt(&ok);
-    return ok ? std::clamp(stored, kMinChunk, kMaxChunk) : kDefaultChunk;
+    const int stored = settings_.value(kPrefillChunk, kDefaultPrefillChunk).toInt(&ok);
+    return ok ? std::clamp(stored, kMinChunk, kMaxChunk) : kDefaultPrefillChunk;
 }
 
 void Settings::setPrefillChunk(int tokens) {
@@ -103,6 +105,34 @@ QString Settings::dataFolder() const {
 
 void Settings::setDataFolder(const QString& dir) {
     settings_.setValue(kDataFolder, dir);
+}
+
+QString Settings::libraryPath() const {
+    const QString dir = dataFolder();
+    QDir().mkpath(dir);
+    return QDir(dir).filePath(QStringLiteral("library.sqlite"));
+}
+
+SettingsValues Settings::values() const {
+    SettingsValues v;
+    v.modelFolder = modelFolder();
+    v.backend = backend();
+    v.vramBudget = vramBudget();
+    v.prefillChunk = prefillChunk();
+    v.sampling = samplingDefaults();
+    v.dataFolder = dataFolder();
+    return v;
+}
+
+void Settings::setValues(const SettingsValues& v) {
+    setModelFolder(v.modelFolder);
+    setBackend(v.backend);
+    setVramBudget(v.vramBudget);
+    setPrefillChunk(v.prefillChunk);
+    setSamplingDefaults(v.sampling);
+    setSystemPrompt(v.sampling.systemPrompt);
+    setDataFolder(v.dataFolder);
+    sync();
 }
 
 } // namespace folio

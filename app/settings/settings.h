@@ -1,5 +1,6 @@
 #pragma once
-// The app's persistent settings (QSettings "Folio"/"folio"), typed, with defaults and ranges.
+// The app's persistent settings (QSettings "Folio"/"folio", or an INI file), typed, with defaults
+// and ranges.
 
 #include "engine_worker.h"
 
@@ -8,9 +9,25 @@
 
 namespace folio {
 
+inline constexpr int kDefaultPrefillChunk = 2048;
+
+// Every setting at once: what the settings dialog edits, and what the window compares before and
+// after an edit to know whether the model must be loaded again.
+struct SettingsValues {
+    QString modelFolder;
+    QString backend = QStringLiteral("auto");
+    quint64 vramBudget = 0;
+    int prefillChunk = kDefaultPrefillChunk;
+    AskOptions sampling; // with the system prompt
+    QString dataFolder;
+    bool operator==(const SettingsValues&) const = default;
+};
+
 class Settings {
 public:
     Settings();
+    // Settings kept in an INI file instead of the platform's store (tests, portable setups).
+    explicit Settings(const QString& iniFile);
 
     QString modelFolder() const; // empty until chosen or found
     void setModelFolder(const QString& dir);
@@ -38,6 +55,12 @@ public:
     QString dataFolder() const; // default: QStandardPaths::AppDataLocation
     void setDataFolder(const QString& dir);
     QString snapshotFolder() const { return dataFolder() + QStringLiteral("/snapshots"); }
+    // The library database inside the data folder (the folder is created when missing).
+    QString libraryPath() const;
+
+    SettingsValues values() const;
+    // Stores all of `values` (the backend only when known, the chunk clamped) and syncs.
+    void setValues(const SettingsValues& values);
 
     void sync() { settings_.sync(); }
 

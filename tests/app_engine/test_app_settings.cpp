@@ -1,5 +1,7 @@
-// Settings persistence (in Qt's test locations) and the model finder on a fake hub cache.
+// Settings persistence (in Qt's test locations and in INI files), the model finder on a fake hub
+// cache, and where the bundled demo model and samples are looked for.
 
+#include "bundled_resources.h"
 #include "model_finder.h"
 #include "settings.h"
 
@@ -19,9 +21,12 @@ bool writeFile(const QString& path, const QByteArray& content) {
     return file.open(QIODevice::WriteOnly) && file.write(content) == content.size();
 }
 
-// A model folder: config.json with the given type, optionally tokenizer and weights.
-bool makeModel(const QString& dir, const QByteArray& type, bool withFiles = true) {
-    if (!writeFile(dir + "/config.json", "{\"model_type\": \"" + type + "\"}")) return false;
+// A model folder: config.json with the given type (and `extra` JSON members), optionally
+// tokenizer and weights.
+bool makeModel(const QString& dir, const QByteArray& type, bool withFiles = true,
+               const QByteArray& extra = {}) {
+    const QByteArray config = "{\"model_type\": \"" + type + "\"" + extra + "}";
+    if (!writeFile(dir + "/config.json", config)) return false;
     if (!withFiles) return true;
     return writeFile(dir + "/tokenizer.model", "x") && writeFile(dir + "/model.safetensors", "x");
 }
@@ -89,6 +94,38 @@ private slots:
         QCOMPARE(s.snapshotFolder(), QString("/data/folio/snapshots"));
     }
 
+    void valuesRoundTripThroughAnIniFile() {
+        QTemporaryDir dir;
+        const QString ini = dir.filePath("folio.ini");
+        SettingsValues v;
+        v.modelFolder = "/models/from-ini";
+        v.backend = "cpu";
+        v.vramBudget = 4ull << 30;
+        v.prefillChunk = 512;
+        v.sampling.temperature = 0.3;
+        v.sampling.topK = 40;
+        v.sampling.maxTokens = 77;
+        v.sampling.noThinking = true;
+        v.sampling.systemPrompt = "Be brief.";
+        v.dataFolder = dir.filePath("data");
+        Settings(ini).setValues(v);
+        QVERIFY(QFile::exists(ini));
+
+        const SettingsValues back = Settings(ini).values();
+        QCOMPARE(back.vramBudget, v.vramBudget);
+        QCOMPARE(back.sampling.systemPrompt, QString("Be brief."));
+        QVERIFY(back == v);
+        // Out-of-range values are stored as the settings accept them.
+        v.prefillChunk = 3;
+        Settings(ini).setValues(v);
+        QCOMPARE(Settings(ini).values().prefillChunk, Settings::kMinChunk);
+        // The library lives in the data folder, which is made on demand.
+        QCOMPARE(Settings(ini).libraryPath(), dir.filePath("data/library.sqlite"));
+        QVERIFY(QFileInfo(dir.filePath("data")).isDir());
+        // The INI file is separate from the platform store.
+        QVERIFY(Settings().modelFolder() != v.modelFolder);
+    }
+
     void rejectsBadValues() {
         Settings s;
         QVERIFY(s.setBackend("cpu"));
@@ -145,6 +182,102 @@ private slots:
         QCOMPARE(findModels(hub + "/models--a--B/snapshots/r1", hub).size(), 1);
         // An explicit folder that is not a SALA model is left out.
         QCOMPARE(findModels(root.filePath("nothing"), hub).size(), 1);
+    }
+
+    void modelFolderProblems() {
+        QTemporaryDir root;
+        QVERIFY(modelFolderProblem("").contains("No model folder"));
+        QVERIFY(modelFolderProblem(root.filePath("nope")).contains("does not exist"));
+        QVERIFY(modelFolderProblem(root.path()).contains("config.json"));
+        QVERIFY(makeModel(root.filePath("llama"), "llama"));
+        QVERIFY(modelFolderProblem(root.filePath("llama")).contains("minicpm_sala"));
+        QVERIFY(makeModel(root.filePath("bare"), "minicpm_sala", false));
+        QVERIFY(modelFolderProblem(root.filePath("bare")).contains("tokenizer.model"));
+        QVERIFY(writeFile(root.filePath("bare/tokenizer.model"), "x"));
+        QVERIFY(modelFolderProblem(root.filePath("bare")).contains("safetensors"));
+        QVERIFY(writeFile(root.filePath("bare/model.safetensors"), "x"));
+        QCOMPARE(modelFolderProblem(root.filePath("bare")), QString());
+    }
+
+    void demoModelsAreMarked() {
+        QTemporaryDir root;
+        QVERIFY(makeModel(root.filePath("demo"), "minicpm_sala", true, ", \"folio_demo\": true"));
+        QVERIFY(makeModel(root.filePath("real"), "minicpm_sala"));
+        QVERIFY(makeModel(root.filePath("off"), "minicpm_sala", true, ", \"folio_demo\": false"));
+        QVERIFY(isDemoModelFolder(root.filePath("demo")));
+        QVERIFY(!isDemoModelFolder(root.filePath("real")));
+        QVERIFY(!isDemoModelFolder(root.filePath("off")));
+        QVERIFY(!isDemoModelFolder(root.filePath("missing")));
+    }
+
+    void choosesConfiguredThenHubThenDemo() {
+        QTemporaryDir root;
+        const QString hub = root.filePath("hub");
+        QVERIFY(QDir().mkpath(hub));
+        const QString demo = root.filePath("demo");
+        QVERIFY(makeModel(demo, "minicpm_sala", true, ", \"folio_demo\": true"));
+        const QStringList demoDirs = {root.filePath("absent"), root.filePath("empty"), demo};
+        QVERIFY(QDir().mkpath(root.filePath("empty")));
+
+        // Nothing configured, nothing in the hub: the first loadable demo folder.
+        ModelChoice choice = chooseModel(QString(), demoDirs, hub);
+        QCOMPARE(choice.dir, demo);
+        QCOMPARE(choice.source, QString("demo"));
+        QVERIFY(choice.demo);
+        QVERIFY(choice.problem.isEmpty());
+
+        // A complete hub snapshot wins over the demo; an incomplete one does not.
+        QVERIFY(makeModel(hub + "/models--a--Partial/snapshots/r0", "minicpm_sala", false));
+        QCOMPARE(chooseModel(QString(), demoDirs, hub).source, QString("demo"));
+        const QString snapshot = hub + "/models--openbmb--MiniCPM-SALA/snapshots/r1";
+        QVERIFY(makeModel(snapshot, "minicpm_sala"));
+        choice = chooseModel(QString(), demoDirs, hub);
+        QCOMPARE(choice.dir, QDir::cleanPath(snapshot));
+        QCOMPARE(choice.source, QString("huggingface"));
+        QVERIFY(!choice.demo);
+
+        // A configured folder is used even when broken, so its problem is shown.
+        choice = chooseModel(root.filePath("gone"), demoDirs, hub);
+        QCOMPARE(choice.dir, root.filePath("gone"));
+        QCOMPARE(choice.source, QString("settings"));
+        QVERIFY(choice.problem.contains("does not exist"));
+
+        // Nothing anywhere: no folder and a reason.
+        choice = chooseModel(QString(), {root.filePath("absent")}, root.filePath("no-hub"));
+        QVERIFY(choice.dir.isEmpty());
+        QVERIFY(choice.problem.contains("Hugging Face"));
+    }
+
+    void bundledResourceSearchOrder() {
+        QTemporaryDir root;
+        const QString app = root.filePath("prefix/bin");
+        qunsetenv("FOLIO_DEMO_MODEL");
+        qunsetenv("FOLIO_SAMPLES_DIR");
+        QStringList demo = demoModelSearchPath(app);
+        QCOMPARE(demo.size(), 2);
+        QCOMPARE(demo[0], root.filePath("prefix/share/folio/demo-model"));
+        QVERIFY(demo[1].endsWith("/resources/demo-model"));
+
+        qputenv("FOLIO_DEMO_MODEL", root.filePath("mine").toUtf8());
+        qputenv("FOLIO_SAMPLES_DIR", root.filePath("texts").toUtf8());
+        demo = demoModelSearchPath(app);
+        QCOMPARE(demo.size(), 3);
+        QCOMPARE(demo[0], root.filePath("mine"));
+        const QStringList samples = samplesSearchPath(app);
+        QCOMPARE(samples.size(), 3);
+        QCOMPARE(samples[0], root.filePath("texts"));
+        QCOMPARE(samples[1], root.filePath("prefix/share/folio/samples"));
+        QVERIFY(samples[2].endsWith("/resources/samples"));
+
+        // The first folder that holds files; empty folders and missing ones are passed over.
+        QVERIFY(QDir().mkpath(root.filePath("texts")));
+        QVERIFY(writeFile(root.filePath("prefix/share/folio/samples/a.txt"), "sample"));
+        QCOMPARE(firstFolderWithFiles(samples), root.filePath("prefix/share/folio/samples"));
+        QVERIFY(writeFile(root.filePath("texts/b.txt"), "sample"));
+        QCOMPARE(firstFolderWithFiles(samples), root.filePath("texts"));
+        QCOMPARE(firstFolderWithFiles({root.filePath("nowhere")}), QString());
+        qunsetenv("FOLIO_DEMO_MODEL");
+        qunsetenv("FOLIO_SAMPLES_DIR");
     }
 
     void explainsRejectedFolders() {

@@ -78,11 +78,12 @@ private:
 
     // Asks and waits for the end; returns the streamed text, or a null string on failure.
     QString askAndWait(const QString& key, const QString& question, const AskOptions& options,
-                       EngineStats* stats = nullptr, QString* reason = nullptr) {
+                       EngineStats* stats = nullptr, QString* reason = nullptr,
+                       const QList<ChatTurn>& history = {}) {
         QSignalSpy text(engine_.get(), &EngineController::answerText);
         QSignalSpy finished(engine_.get(), &EngineController::answerFinished);
         QSignalSpy failed(engine_.get(), &EngineController::answerFailed);
-        engine_->ask(key, question, options);
+        engine_->ask(key, question, options, history);
         while (finished.isEmpty() && failed.isEmpty())
             if (!finished.wait(kWait)) break;
         if (finished.count() != 1) return QString();
@@ -197,6 +198,23 @@ private slots:
         QVERIFY(ready.wait(kWait));
         QCOMPARE(progress.count(), progressBefore);
         QCOMPARE(ready.last().at(1).toLongLong(), tokens);
+    }
+
+    void followUpCarriesTheConversation() {
+        QVERIFY(startEngine());
+        QSignalSpy ready(engine_.get(), &EngineController::contextReady);
+        QVERIFY(open("doc:1", makeDocument(12)));
+        EngineStats alone, followUp;
+        const QString a1 = askAndWait("doc:1", "Which river?", greedy(8));
+        QVERIFY(!a1.isNull());
+        QVERIFY(!askAndWait("doc:1", "And then?", greedy(8), &alone).isNull());
+        const QList<ChatTurn> history = {{"Which river?", a1}};
+        QVERIFY(!askAndWait("doc:1", "And then?", greedy(8), &followUp, nullptr, history).isNull());
+        // The earlier turn went in after the checkpoint, with no second prefill of the document.
+        QVERIFY2(
+            followUp.promptTokens > alone.promptTokens + 4,
+            qPrintable(QString("%1 vs %2").arg(followUp.promptTokens).arg(alone.promptTokens)));
+        QCOMPARE(ready.count(), 1);
     }
 
     void cancelDuringLoad() {

@@ -58,9 +58,29 @@ private slots:
         QFETCH(QString, question);
         QFETCH(bool, noThinking);
         std::vector<int> split = documentPrefix(*tokenizer_, system, doc);
-        const std::vector<int> suffix = questionTokens(*tokenizer_, question, noThinking);
+        const std::vector<int> suffix = questionTokens(*tokenizer_, {}, question, noThinking);
         split.insert(split.end(), suffix.begin(), suffix.end());
         QCOMPARE(split, whole(system, doc, question, noThinking));
+    }
+
+    // A follow-up: the first question closes the document's user turn, its answer is an
+    // assistant turn, and the new question opens a user turn of its own.
+    void historyMatchesWholeConversation() {
+        const QString doc = QStringLiteral("The lighthouse lamp was serviced in March.");
+        const QList<ChatTurn> history = {{"When was the lamp serviced?", "In March."},
+                                         {"By whom?", "The text does not say."}};
+        std::vector<int> split = documentPrefix(*tokenizer_, "Be brief.", doc);
+        const std::vector<int> suffix = questionTokens(*tokenizer_, history, "Why then?", false);
+        split.insert(split.end(), suffix.begin(), suffix.end());
+
+        const std::vector<sala::ChatMessage> messages = {
+            {"system", "Be brief."},
+            {"user", doc.toStdString() + "\n\nWhen was the lamp serviced?"},
+            {"assistant", "In March."},
+            {"user", "By whom?"},
+            {"assistant", "The text does not say."},
+            {"user", "Why then?"}};
+        QCOMPARE(split, tokenizer_->encode(sala::renderChat(messages, true), true));
     }
 
     void specialTokenTextStaysLiteral() {

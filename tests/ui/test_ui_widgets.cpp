@@ -1,26 +1,31 @@
-// Widgets on their own: rendering of answers, the chat panel driven through its slots, the
-// engine panels fed with readouts, the viewers, the settings.
+// Widgets on their own: rendering of answers, the chat panel driven through its slots (presets,
+// stored conversations), the engine panels fed with readouts, the viewers, the settings dialog.
 #include "chat_message.h"
 #include "chat_panel.h"
 #include "chat_render.h"
 #include "context_meter.h"
+#include "conversation_list.h"
+#include "conversation_store.h"
+#include "document_store.h"
+#include "fixtures.h"
+#include "library_database.h"
 #include "memory_panel.h"
 #include "pdf_viewer.h"
-#include "quote_finder.h"
 #include "settings_dialog.h"
 #include "speed_panel.h"
 #include "text_viewer.h"
 
+#include <QClipboard>
 #include <QComboBox>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPainter>
-#include <QPdfWriter>
+#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBlock>
@@ -34,18 +39,19 @@ private slots:
     void splitsThinking();
     void rendersCodeMonospaced();
     void thinkingCollapsedBehindToggle();
-    void findsQuotes();
     void chatAskStreamStopRegenerateEdit();
     void chatLoadProgressAndCancel();
     void chatExportsMarkdown();
+    void chatPresetsFollowTheDocumentKinds();
+    void storedConversationsReopenAndContinue();
     void memoryPanelFromReadouts();
+    void memoryPanelTracksResidentDocuments();
     void speedPanelFromStats();
     void contextMeterWarns();
     void textViewerFindsAndShowsPassage();
     void pdfViewerPagesZoomSearch();
     void pdfViewerReportsBadFile();
-    void settingsPersistAndDialogRoundTrip();
-    void modelFolderProblems();
+    void settingsDialogRoundTrip();
 };
 
 void TestUiWidgets::splitsThinking() {
@@ -89,21 +95,9 @@ void TestUiWidgets::thinkingCollapsedBehindToggle() {
     message.thinkingToggle()->click();
     QVERIFY(message.thinkingView()->isVisible());
     QVERIFY(message.thinkingView()->toPlainText().contains("private reasoning"));
-}
-
-void TestUiWidgets::findsQuotes() {
-    const QStringList quotes =
-        extractQuotes("It says \"the quick brown fox jumps\" and\n> over the lazy dog today\n"
-                      "but \"short\" is ignored.");
-    QCOMPARE(quotes, QStringList({"the quick brown fox jumps", "over the lazy dog today"}));
-    const QString text = "Once: The  Quick\nbrown fox jumps over the lazy dog today.";
-    const QuoteMatch exact = locateQuote(text, "over the lazy dog today");
-    QCOMPARE(text.mid(exact.start, exact.end - exact.start), QString("over the lazy dog today"));
-    const QuoteMatch loose = locateQuote(text, "the quick brown fox jumps");
-    QVERIFY(loose.start >= 0);
-    QCOMPARE(text.mid(loose.start, loose.end - loose.start),
-             QString("The  Quick\nbrown fox jumps"));
-    QCOMPARE(locateQuote(text, "not in there at all").start, -1);
+    // Copy takes the answer, not the reasoning.
+    message.copyButton()->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), QString("Visible answer"));
 }
 
 void TestUiWidgets::chatAskStreamStopRegenerateEdit() {
@@ -215,7 +209,15 @@ void TestUiWidgets::memoryPanelFromReadouts() {
     QCOMPARE(panel.categoryMiB("KV cache"), 512.0);
     QCOMPARE(panel.categoryMiB("Free"), 5120.0);
     QCOMPARE(panel.categoryMiB("Other"), 3072.0 - 2048.0 - 512.0);
-    QVERIFY(panel.perDocumentText().contains("doc:1"));
+    // The second bar: weights, the document's own memory, the rest of what is used.
+    QCOMPARE(panel.contextMiB("doc:1"), 300.0);
+    QCOMPARE(panel.contextLegend(), QStringList{"doc:1"});
+    // The chart over time stacks the kinds up to the used memory.
+    QCOMPARE(panel.historySize(), 1);
+    QCOMPARE(panel.historyTopMiB("Weights"), 2048.0);
+    QCOMPARE(panel.historyTopMiB("KV cache"), 2560.0);
+    QCOMPARE(panel.historyTopMiB("Other"), 3072.0);
+    QVERIFY(panel.summary().contains("GPU"));
     MemoryReadout cpu;
     cpu.processRss = 700ull << 20;
     cpu.weights = 400ull << 20;
@@ -224,6 +226,164 @@ void TestUiWidgets::memoryPanelFromReadouts() {
     QVERIFY(panel.summary().contains("Process memory"));
     QCOMPARE(panel.categoryMiB("Other"), 300.0);
     QCOMPARE(panel.historySize(), 2);
+    QCOMPARE(panel.historyTopMiB("Other"), 700.0);
+    QCOMPARE(panel.contextMiB("doc:1"), -1.0); // no longer resident
+}
+
+void TestUiWidgets::memoryPanelTracksResidentDocuments() {
+    MemoryPanel panel;
+    panel.setContextTitle("doc:2", "Report");
+    MemoryReadout r;
+    r.processRss = 1000ull << 20;
+    r.weights = 400ull << 20;
+    r.kvCache = 300ull << 20;
+    r.perDocument.insert("doc:1", 100ull << 20);
+    r.perDocument.insert("doc:2", 200ull << 20);
+    panel.update(r);
+    QCOMPARE(panel.contextLegend(), QStringList({"doc:1", "Report"}));
+    QCOMPARE(panel.contextMiB("doc:2"), 200.0);
+    panel.setContextTitle("doc:1", "Notes");
+    QCOMPARE(panel.contextLegend(), QStringList({"Notes", "Report"}));
+    // The key names every part that holds memory, with its size.
+    const QString key = panel.legendText();
+    QVERIFY2(key.contains("Weights") && key.contains("KV cache"), qPrintable(key));
+    QVERIFY(key.contains("Report") && key.contains("Notes") && key.contains("200"));
+    QVERIFY(!key.contains("Compressed keys")); // nothing there
+
+    // doc:1 evicted, doc:3 loaded: the bar follows.
+    r.perDocument.remove("doc:1");
+    r.perDocument.insert("doc:3", 50ull << 20);
+    panel.update(r);
+    QCOMPARE(panel.contextMiB("doc:1"), -1.0);
+    QCOMPARE(panel.contextMiB("doc:3"), 50.0);
+    QCOMPARE(panel.contextLegend(), QStringList({"Report", "doc:3"}));
+    QCOMPARE(panel.historySize(), 2);
+    QCOMPARE(panel.historyTopMiB("KV cache"), 700.0);
+    QCOMPARE(panel.historyTopMiB("Nonsense"), -1.0);
+}
+
+void TestUiWidgets::chatPresetsFollowTheDocumentKinds() {
+    ChatPanel chat;
+    chat.show();
+    auto names = [&chat] {
+        QStringList out;
+        for (QPushButton* button : chat.presetButtons()) out << button->text();
+        return out;
+    };
+    chat.setTarget("doc:1", "Book", {1}, {"epub"});
+    QCOMPARE(names(), QStringList({"Summarize", "Outline the chapters"}));
+    chat.setTarget("doc:2", "Repo", {2}, {"code"});
+    QCOMPARE(names(), QStringList({"Explain the architecture", "Summarize each module"}));
+    chat.setTarget("docs:1,2", "Both", {1, 2}, {"epub", "code"});
+    QCOMPARE(names().size(), 4);
+    // Without a model the presets wait; with one, a preset asks its question.
+    QVERIFY(!chat.presetButtons().first()->isEnabled());
+    chat.setTarget("doc:2", "Repo", {2}, {"code"});
+    chat.setModelReady(true);
+    QSignalSpy ask(&chat, &ChatPanel::askRequested);
+    QVERIFY(chat.presetButtons().first()->isEnabled());
+    chat.presetButtons().first()->click();
+    QCOMPARE(chat.state(), ChatPanel::State::Loading);
+    QVERIFY(!chat.presetButtons().first()->isEnabled());
+    chat.onContextReady("doc:2", 10, false);
+    QCOMPARE(ask.count(), 1);
+    QVERIFY(ask.first().at(1).toString().contains("architecture"));
+    QCOMPARE(chat.message(0)->rawText(), ask.first().at(1).toString());
+}
+
+namespace {
+
+qint64 addDocument(DocumentStore& docs, const QString& title) {
+    DocumentRecord record;
+    record.title = title;
+    record.kind = "text";
+    record.sourcePath = "/nowhere/" + title + ".txt";
+    record.contentHash = title.toUtf8().toHex();
+    ExtractedDocument content;
+    content.kind = "text";
+    content.title = title;
+    content.text = "The text of " + title;
+    auto id = docs.save(record, content);
+    return id ? *id : 0;
+}
+
+void answer(ChatPanel& chat, const QString& key, const QString& text) {
+    chat.onAnswerText(key, text);
+    chat.onAnswerFinished(key, EngineStats{}, "stop");
+}
+
+} // namespace
+
+void TestUiWidgets::storedConversationsReopenAndContinue() {
+    QTemporaryDir dir;
+    auto db = LibraryDatabase::open(dir.filePath("library.sqlite"));
+    QVERIFY(db.ok());
+    DocumentStore docs(**db);
+    const qint64 a = addDocument(docs, "Alpha"), b = addDocument(docs, "Beta");
+    QVERIFY(a > 0 && b > 0);
+    const QString keyA = QString("doc:%1").arg(a), keyB = QString("doc:%1").arg(b);
+    ChatPanel chat;
+    chat.resize(500, 700);
+    chat.show();
+    chat.setDatabase(db->get());
+    chat.setModelReady(true);
+    QSignalSpy ask(&chat, &ChatPanel::askRequested);
+    ConversationList* list = chat.conversationList();
+
+    chat.setTarget(keyA, "Alpha", {a});
+    QCOMPARE(list->count(), 0);
+    chat.sendQuestion("First question?");
+    chat.onContextReady(keyA, 10, false);
+    QVERIFY(ask.last().at(2).value<QList<ChatTurn>>().isEmpty());
+    answer(chat, keyA, "<think>hm</think>One.");
+    const qint64 first = chat.conversationId();
+    QCOMPARE(list->count(), 1);
+    QCOMPARE(list->idAt(0), first);
+    QVERIFY(list->list()->item(0)->text().endsWith("— First question?"));
+
+    // A second conversation about the same document; the newest is listed first.
+    list->newButton()->click();
+    QCOMPARE(chat.messageCount(), 0);
+    QCOMPARE(chat.conversationId(), 0);
+    chat.sendQuestion("Second question?");
+    answer(chat, keyA, "Two.");
+    const qint64 second = chat.conversationId();
+    QVERIFY(second != first);
+    QCOMPARE(list->count(), 2);
+    QCOMPARE(list->idAt(0), second);
+
+    // Another document has conversations of its own.
+    chat.setTarget(keyB, "Beta", {b});
+    QCOMPARE(list->count(), 0);
+
+    // Back to the first document: reopen the first conversation by clicking it.
+    chat.setTarget(keyA, "Alpha", {a});
+    QCOMPARE(list->count(), 2);
+    QListWidgetItem* item = list->list()->item(1);
+    QTest::mouseClick(list->list()->viewport(), Qt::LeftButton, {},
+                      list->list()->visualItemRect(item).center());
+    QCOMPARE(chat.conversationId(), first);
+    QCOMPARE(chat.messageCount(), 2);
+    QCOMPARE(chat.message(0)->rawText(), QString("First question?"));
+    QCOMPARE(chat.message(1)->parts().answer, QString("One."));
+
+    // A follow-up continues it: the engine gets the earlier turn, the store the new messages.
+    chat.sendQuestion("Why?");
+    QCOMPARE(chat.state(), ChatPanel::State::Loading);
+    chat.onContextReady(keyA, 10, false);
+    const auto history = ask.last().at(2).value<QList<ChatTurn>>();
+    QCOMPARE(history.size(), 1);
+    QCOMPARE(history[0].question, QString("First question?"));
+    QCOMPARE(history[0].answer, QString("One."));
+    answer(chat, keyA, "Because.");
+    QCOMPARE(chat.conversationId(), first);
+    ConversationStore store(**db);
+    auto messages = store.messages(first);
+    QVERIFY(messages.ok());
+    QCOMPARE(int(messages->size()), 4);
+    QCOMPARE(messages->at(2).content, QString("Why?"));
+    QCOMPARE(list->count(), 2);
+    QCOMPARE(list->idAt(0), first); // just updated
 }
 
 void TestUiWidgets::speedPanelFromStats() {
@@ -240,8 +400,14 @@ void TestUiWidgets::speedPanelFromStats() {
     panel.addAnswer(done);
     panel.addAnswer(done);
     QCOMPARE(panel.answerCount(), 2);
+    EngineStats faster = done;
+    faster.decodeTokPerSec = 50;
+    panel.addAnswer(faster);
+    QCOMPARE(panel.answerCount(), 3);
+    QCOMPARE(panel.answerRates(0), QPointF(1000, 42));
+    QCOMPARE(panel.answerRates(2), QPointF(1000, 50));
     QVERIFY(panel.ttftText().contains("0.25"));
-    QVERIFY(panel.decodeText().contains("42"));
+    QVERIFY(panel.decodeText().contains("50"));
 }
 
 void TestUiWidgets::contextMeterWarns() {
@@ -268,22 +434,11 @@ void TestUiWidgets::textViewerFindsAndShowsPassage() {
     QVERIFY(viewer.editor()->gutterWidth() > 0);
 }
 
-static void writePdf(const QString& path, const QStringList& pages) {
-    QPdfWriter writer(path);
-    QPainter painter(&writer);
-    QFont font = painter.font();
-    font.setPointSize(14);
-    painter.setFont(font);
-    for (int i = 0; i < pages.size(); ++i) {
-        if (i > 0) writer.newPage();
-        painter.drawText(QPointF(200, 600), pages[i]);
-    }
-}
-
 void TestUiWidgets::pdfViewerPagesZoomSearch() {
     QTemporaryDir dir;
     const QString path = dir.filePath("two.pdf");
-    writePdf(path, {"First page text", "Second page has the needle word"});
+    QVERIFY(fixtures::writePdf(path, "Two pages",
+                               {"First page text", "Second page has the needle word"}));
     PdfViewer viewer;
     QString error;
     QVERIFY2(viewer.open(path, &error), qPrintable(error));
@@ -313,56 +468,32 @@ void TestUiWidgets::pdfViewerReportsBadFile() {
     viewer.setPage(3); // harmless without a document
 }
 
-void TestUiWidgets::settingsPersistAndDialogRoundTrip() {
-    QTemporaryDir dir;
-    const QString ini = dir.filePath("folio.ini");
-    UiSettings s;
-    s.modelDir = dir.path();
-    s.backend = "cpu";
-    s.vramBudgetMiB = 4096;
-    s.prefillChunk = 512;
-    s.sampling.temperature = 0.3;
-    s.sampling.topK = 40;
-    s.sampling.maxTokens = 77;
-    s.sampling.noThinking = true;
+void TestUiWidgets::settingsDialogRoundTrip() {
+    SettingsValues s;
+    s.modelFolder = "/models/sala";
+    s.vramBudget = 4096ull << 20;
+    s.sampling.seed = 99; // not in the dialog: kept as it came
     s.sampling.systemPrompt = "Be brief.";
-    s.dataDir = dir.filePath("data");
-    {
-        QSettings store(ini, QSettings::IniFormat);
-        s.save(store);
-    }
-    QSettings store(ini, QSettings::IniFormat);
-    const UiSettings back = UiSettings::load(store);
-    QCOMPARE(back.backend, QString("cpu"));
-    QCOMPARE(back.vramBudgetMiB, 4096);
-    QCOMPARE(back.prefillChunk, 512);
-    QCOMPARE(back.sampling.temperature, 0.3);
-    QCOMPARE(back.sampling.topK, 40);
-    QCOMPARE(back.sampling.maxTokens, 77);
-    QVERIFY(back.sampling.noThinking);
-    QCOMPARE(back.sampling.systemPrompt, QString("Be brief."));
-    QCOMPARE(back.dataDir, s.dataDir);
+    s.dataFolder = "/data/folio";
+    SettingsDialog dialog(s);
+    QVERIFY(dialog.values() == s);
 
-    SettingsDialog dialog(back);
-    QCOMPARE(dialog.settings().sampling.maxTokens, 77);
+    // Edits through the widgets come back in the values.
     dialog.backendBox()->setCurrentIndex(dialog.backendBox()->findData("cuda"));
-    dialog.modelDirEdit()->setText("/elsewhere");
-    const UiSettings edited = dialog.settings();
+    dialog.modelDirEdit()->setText("  /elsewhere ");
+    QSpinBox* chunk = nullptr;
+    for (QSpinBox* box : dialog.findChildren<QSpinBox*>())
+        if (box->suffix().contains("tokens") && box->maximum() == Settings::kMaxChunk) chunk = box;
+    QVERIFY(chunk);
+    QCOMPARE(chunk->minimum(), Settings::kMinChunk);
+    chunk->setValue(1024);
+    const SettingsValues edited = dialog.values();
     QCOMPARE(edited.backend, QString("cuda"));
-    QCOMPARE(edited.modelDir, QString("/elsewhere"));
+    QCOMPARE(edited.modelFolder, QString("/elsewhere"));
+    QCOMPARE(edited.prefillChunk, 1024);
+    QCOMPARE(edited.vramBudget, s.vramBudget);
+    QCOMPARE(edited.sampling.seed, quint64(99));
     QCOMPARE(edited.sampling.systemPrompt, QString("Be brief."));
-}
-
-void TestUiWidgets::modelFolderProblems() {
-    QTemporaryDir dir;
-    QVERIFY(modelFolderProblem("").contains("No model folder"));
-    QVERIFY(modelFolderProblem(dir.filePath("nope")).contains("does not exist"));
-    QVERIFY(modelFolderProblem(dir.path()).contains("config.json"));
-    for (const char* name : {"config.json", "tokenizer.model", "model.safetensors"}) {
-        QFile f(dir.filePath(name));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-    }
-    QCOMPARE(modelFolderProblem(dir.path()), QString());
 }
 
 QTEST_MAIN(TestUiWidgets)

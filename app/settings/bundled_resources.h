@@ -1,0 +1,20 @@
+#pragma once
+// What Folio ships besides the programs: a small demo model for machines without MiniCPM-SALA,
+// and sample documents for a first run. Each is looked for, in order, in the folder named by an
+// environment variable, in the install tree next to the executable (<app dir>/../share/folio/…)
+// and in the source tree (resources/…), so a build folder finds them without installing.
+
+#include <QString>
+#include <QStringList>
+
+namespace folio {
+
+// FOLIO_DEMO_MODEL, <applicationDir>/../share/folio/demo-model, <source>/resources/demo-model.
+QStringList demoModelSearchPath(const QString& applicationDir);
+// FOLIO_SAMPLES_DIR, <applicationDir>/../share/folio/samples, <source>/resources/samples.
+QStringList samplesSearchPath(const QString& applicationDir);
+
+// The first of `dirs` that holds at least one file; empty if none does.
+QString firstFolderWithFiles(const QStringList& dirs);
+
+} // namespace folio
