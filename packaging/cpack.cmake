@@ -31,9 +31,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # --ignore-missing-info, so libraries that come from no Debian package are left out silently.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Qt loads these as plugins at run time, which dpkg-shlibdeps cannot see: the display platform
-# (xcb and friends; only recommended by libqt6gui6) and the SQLite driver of the library.
+# (xcb and friends; only recommended by libqt6gui6), the SQLite driver of the library and the
+# SVG icon engine that draws the app's icon.
 if(FOLIO_GUI)
-    set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, libqt6sql6-sqlite")
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, libqt6sql6-sqlite, libqt6svg6")
 endif()
 if(FOLIO_HAVE_CUDA)
     # NVIDIA's CUDA runtime is no Debian 12 package, so no Depends can name it.

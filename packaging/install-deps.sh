@@ -19,6 +19,8 @@ packages=(
 )
 if [ "$gui" = 1 ]; then
     packages+=(qt6-charts-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev libzip-dev libxml2-dev xvfb xauth)
+    # The SVG icon engine plugin, which draws the app's built-in icon.
+    packages+=(libqt6svg6)
     # The app's icon rendered to PNG at build time, and the packaging suite's check of its
     # desktop entry (dpkg-shlibdeps, for the .deb, comes with build-essential's dpkg-dev).
     packages+=(librsvg2-bin desktop-file-utils)

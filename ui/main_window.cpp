@@ -48,7 +48,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent)
         docs_ = std::make_unique<DocumentStore>(*db_);
     }
     samplesFolder_ =
-        firstFolderWithFiles(samplesSearchPath(QCoreApplication::applicationDirPath()));
+        firstFolderWithSamples(samplesSearchPath(QCoreApplication::applicationDirPath()));
     engine_ = new EngineController(this);
     runner_ = new ImportRunner(libraryPath, this);
     buildLayout();
@@ -245,12 +245,13 @@ void MainWindow::importPaths(const QStringList& paths) {
 }
 
 bool MainWindow::importSamples() {
-    if (samplesFolder_.isEmpty()) return false;
+    // The sample files rather than the folder, which also holds the notes on their sources.
+    const QStringList files = sampleDocuments(samplesFolder_);
+    if (files.isEmpty()) return false;
     PipelineOptions options;
     options.collection = tr("Samples");
-    options.folderMode = PipelineOptions::FolderMode::Documents;
     // A second click imports nothing new: the pipeline knows the files.
-    runner_->start({samplesFolder_}, options);
+    runner_->start(files, options);
     return true;
 }
 

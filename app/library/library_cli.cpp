@@ -4,6 +4,7 @@
 #include "import_pipeline.h"
 #include "importer_registry.h"
 #include "library_database.h"
+#include "library_location.h"
 #include "sala_token_counter.h"
 #include "token_budget.h"
 
@@ -22,7 +23,8 @@ const char* kUsage =
     "  search QUERY...\n"
     "  remove ID\n"
     "  budget ID... --context TOKENS [--reserve TOKENS] [--tokenizer DIR]\n"
-    "every command takes --db PATH (default: the user's Folio data folder)\n"
+    "every command takes --db PATH (default: library.sqlite in the data folder of the Folio app's\n"
+    "settings, else ~/.local/share/Folio/folio)\n"
     "--tokenizer defaults to $FOLIO_TOKENIZER_DIR; without one, no token counts are made\n";
 
 QString tokenText(qint64 count) {
@@ -90,7 +92,7 @@ bool LibraryCli::parse(QCommandLineParser& parser, const QString& command,
 
 bool LibraryCli::openDatabase(const QCommandLineParser& parser) {
     const QString path = parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db"))
-                                                            : LibraryDatabase::defaultPath();
+                                                            : defaultLibraryPath();
     auto db = LibraryDatabase::open(path);
     if (!db) {
         err_ << "folio-cli library: " << QString::fromStdString(db.error().message) << "\n";

@@ -3,12 +3,10 @@
 #include "schema_migrations.h"
 
 #include <QAtomicInteger>
-#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QStandardPaths>
 
 namespace folio {
 
@@ -100,15 +98,6 @@ sala::Status LibraryDatabase::exec(const QString& sql, const char* what) {
     QSqlQuery query(db_);
     if (!query.exec(sql)) return dbError(QString::fromUtf8(what), query.lastError());
     return sala::Status::success();
-}
-
-QString LibraryDatabase::defaultPath() {
-    // The application name decides the folder even when the caller did not set one.
-    const QString previous = QCoreApplication::applicationName();
-    QCoreApplication::setApplicationName(QStringLiteral("folio"));
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    QCoreApplication::setApplicationName(previous);
-    return dir + QStringLiteral("/library.sqlite");
 }
 
 } // namespace folio

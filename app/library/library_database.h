@@ -32,9 +32,6 @@ public:
     static sala::Status exec(QSqlQuery& query, const char* what);
     sala::Status exec(const QString& sql, const char* what);
 
-    // The default library file: <AppDataLocation of "folio">/library.sqlite.
-    static QString defaultPath();
-
 private:
     LibraryDatabase(QString connectionName, QString path);
 

@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
+
 namespace folio {
 
 namespace {
@@ -29,9 +31,25 @@ QStringList samplesSearchPath(const QString& applicationDir) {
     return searchPath("FOLIO_SAMPLES_DIR", QStringLiteral("samples"), applicationDir);
 }
 
-QString firstFolderWithFiles(const QStringList& dirs) {
+QStringList sampleDocuments(const QString& folder) {
+    static const QStringList notes = {QStringLiteral("readme"), QStringLiteral("license"),
+                                      QStringLiteral("licence"), QStringLiteral("copying")};
+    QStringList documents;
+    if (folder.isEmpty()) return documents; // QDir would read the working folder
+    const QFileInfoList files = QDir(folder).entryInfoList(QDir::Files, QDir::Name);
+    for (const QFileInfo& file : files) {
+        const QString name = file.fileName();
+        const bool isNote = std::any_of(notes.begin(), notes.end(), [&](const QString& note) {
+            return name.startsWith(note, Qt::CaseInsensitive);
+        });
+        if (!isNote) documents << file.absoluteFilePath();
+    }
+    return documents;
+}
+
+QString firstFolderWithSamples(const QStringList& dirs) {
     for (const QString& dir : dirs)
-        if (QFileInfo(dir).isDir() && !QDir(dir).entryList(QDir::Files).isEmpty()) return dir;
+        if (!sampleDocuments(dir).isEmpty()) return dir;
     return QString();
 }
 

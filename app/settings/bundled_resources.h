@@ -14,7 +14,11 @@ QStringList demoModelSearchPath(const QString& applicationDir);
 // FOLIO_SAMPLES_DIR, <applicationDir>/../share/folio/samples, <source>/resources/samples.
 QStringList samplesSearchPath(const QString& applicationDir);
 
-// The first of `dirs` that holds at least one file; empty if none does.
-QString firstFolderWithFiles(const QStringList& dirs);
+// The documents of a samples folder, sorted: its files less the notes that travel with them
+// (README*, LICENSE*, LICENCE*, COPYING*), which say where the texts come from and are no
+// samples to read.
+QStringList sampleDocuments(const QString& folder);
+// The first of `dirs` that holds sample documents; empty if none does.
+QString firstFolderWithSamples(const QStringList& dirs);
 
 } // namespace folio

@@ -1,7 +1,6 @@
 #include "settings.h"
 
-#include <QDir>
-#include <QStandardPaths>
+#include "library_location.h"
 
 #include <algorithm>
 
@@ -14,7 +13,6 @@ const QString kBackend = QStringLiteral("engine/backend");
 const QString kVramBudget = QStringLiteral("engine/vramBudget");
 const QString kPrefillChunk = QStringLiteral("engine/prefillChunk");
 const QString kSystemPrompt = QStringLiteral("chat/systemPrompt");
-const QString kDataFolder = QStringLiteral("storage/dataFolder");
 
 bool knownBackend(const QString& name) {
     return name == QLatin1String("auto") || name == QLatin1String("cpu") ||
@@ -23,7 +21,8 @@ bool knownBackend(const QString& name) {
 
 } // namespace
 
-Settings::Settings() : settings_(QStringLiteral("Folio"), QStringLiteral("folio")) {}
+Settings::Settings()
+    : settings_(QLatin1String(kSettingsOrganization), QLatin1String(kSettingsApplication)) {}
 
 Settings::Settings(const QString& iniFile) : settings_(iniFile, QSettings::IniFormat) {}
 
@@ -98,19 +97,15 @@ void Settings::setSystemPrompt(const QString& prompt) {
 }
 
 QString Settings::dataFolder() const {
-    const QString stored = settings_.value(kDataFolder).toString();
-    if (!stored.isEmpty()) return stored;
-    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return dataFolderIn(settings_);
 }
 
 void Settings::setDataFolder(const QString& dir) {
-    settings_.setValue(kDataFolder, dir);
+    settings_.setValue(kDataFolderKey, dir);
 }
 
 QString Settings::libraryPath() const {
-    const QString dir = dataFolder();
-    QDir().mkpath(dir);
-    return QDir(dir).filePath(QStringLiteral("library.sqlite"));
+    return libraryPathIn(dataFolder());
 }
 
 SettingsValues Settings::values() const {

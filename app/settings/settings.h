@@ -52,10 +52,11 @@ public:
     QString systemPrompt() const;
     void setSystemPrompt(const QString& prompt);
 
-    QString dataFolder() const; // default: QStandardPaths::AppDataLocation
+    QString dataFolder() const; // default: defaultDataFolder(), which folio-cli shares
     void setDataFolder(const QString& dir);
     QString snapshotFolder() const { return dataFolder() + QStringLiteral("/snapshots"); }
-    // The library database inside the data folder (the folder is created when missing).
+    // The library database inside the data folder (the folder is created when missing); what
+    // folio-cli opens by default too.
     QString libraryPath() const;
 
     SettingsValues values() const;

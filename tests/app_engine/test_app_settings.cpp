@@ -2,6 +2,7 @@
 // cache, and where the bundled demo model and samples are looked for.
 
 #include "bundled_resources.h"
+#include "library_location.h"
 #include "model_finder.h"
 #include "settings.h"
 
@@ -48,7 +49,7 @@ private slots:
         QCOMPARE(s.vramBudget(), quint64(0));
         QVERIFY(s.prefillChunk() >= Settings::kMinChunk);
         QVERIFY(s.modelFolder().isEmpty());
-        QCOMPARE(s.dataFolder(), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+        QCOMPARE(s.dataFolder(), defaultDataFolder());
         const AskOptions d;
         QCOMPARE(s.samplingDefaults().temperature, d.temperature);
         QCOMPARE(s.samplingDefaults().maxTokens, d.maxTokens);
@@ -92,6 +93,24 @@ private slots:
         QCOMPARE(back.systemPrompt, QString("Answer briefly.\nCite the text."));
         QCOMPARE(s.dataFolder(), QString("/data/folio"));
         QCOMPARE(s.snapshotFolder(), QString("/data/folio/snapshots"));
+    }
+
+    void appAndCliShareOneLibrary() {
+        QSettings("Folio", "folio").clear();
+        // Nothing chosen: the app's data folder, whatever the asking program is called (this
+        // one is no "Folio"/"folio", as folio-cli is not).
+        const QString share = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+        QCOMPARE(defaultDataFolder(), share + "/Folio/folio");
+        QCOMPARE(defaultLibraryPath(), share + "/Folio/folio/library.sqlite");
+        QCOMPARE(Settings().libraryPath(), defaultLibraryPath());
+
+        // A data folder chosen in the app's settings moves folio-cli's library along.
+        QTemporaryDir dir;
+        Settings().setDataFolder(dir.filePath("chosen"));
+        QCOMPARE(defaultLibraryPath(), dir.filePath("chosen/library.sqlite"));
+        QVERIFY(QFileInfo(dir.filePath("chosen")).isDir());
+        QCOMPARE(Settings().libraryPath(), defaultLibraryPath());
+        QSettings("Folio", "folio").clear();
     }
 
     void valuesRoundTripThroughAnIniFile() {
@@ -269,15 +288,38 @@ private slots:
         QCOMPARE(samples[1], root.filePath("prefix/share/folio/samples"));
         QVERIFY(samples[2].endsWith("/resources/samples"));
 
-        // The first folder that holds files; empty folders and missing ones are passed over.
-        QVERIFY(QDir().mkpath(root.filePath("texts")));
+        // The first folder that holds samples; empty folders, missing ones and ones with only
+        // notes are passed over.
+        QVERIFY(writeFile(root.filePath("texts/README.md"), "# Where the texts come from"));
         QVERIFY(writeFile(root.filePath("prefix/share/folio/samples/a.txt"), "sample"));
-        QCOMPARE(firstFolderWithFiles(samples), root.filePath("prefix/share/folio/samples"));
+        QCOMPARE(firstFolderWithSamples(samples), root.filePath("prefix/share/folio/samples"));
         QVERIFY(writeFile(root.filePath("texts/b.txt"), "sample"));
-        QCOMPARE(firstFolderWithFiles(samples), root.filePath("texts"));
-        QCOMPARE(firstFolderWithFiles({root.filePath("nowhere")}), QString());
+        QCOMPARE(firstFolderWithSamples(samples), root.filePath("texts"));
+        QCOMPARE(firstFolderWithSamples({root.filePath("nowhere")}), QString());
         qunsetenv("FOLIO_DEMO_MODEL");
         qunsetenv("FOLIO_SAMPLES_DIR");
+    }
+
+    void sampleDocumentsLeaveOutTheirNotes() {
+        QTemporaryDir root;
+        for (const char* name : {"ruth.pdf", "README.md", "readme.txt", "LICENSE", "Licence.txt",
+                                 "COPYING", "ecclesiastes.txt", "jargon.md", "readers-guide.md"})
+            QVERIFY(writeFile(root.filePath(name), "text"));
+        QVERIFY(QDir().mkpath(root.filePath("sub")));
+        QCOMPARE(sampleDocuments(root.path()),
+                 QStringList({root.filePath("ecclesiastes.txt"), root.filePath("jargon.md"),
+                              root.filePath("readers-guide.md"), root.filePath("ruth.pdf")}));
+        QCOMPARE(sampleDocuments(root.filePath("nowhere")), QStringList());
+        QCOMPARE(sampleDocuments(QString()), QStringList());
+
+        // The samples that ship: every file but the README that records their sources.
+        const QString shipped = QStringLiteral(FOLIO_SOURCE_DIR "/resources/samples");
+        QStringList expected;
+        for (const QString& name : QDir(shipped).entryList(QDir::Files, QDir::Name))
+            if (name != QStringLiteral("README.md")) expected << shipped + u'/' + name;
+        QVERIFY(QFileInfo::exists(shipped + QStringLiteral("/README.md")));
+        QVERIFY(!expected.isEmpty());
+        QCOMPARE(sampleDocuments(shipped), expected);
     }
 
     void explainsRejectedFolders() {

@@ -4,6 +4,8 @@
 #include "library_cli.h"
 
 #include <QDir>
+#include <QFileInfo>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -16,15 +18,42 @@ private:
     QTemporaryDir tmp_;
     QString out_, err_;
 
-    int run(QStringList args) {
+    int runWithDefaultLibrary(const QStringList& args) {
         out_.clear();
         err_.clear();
         QTextStream out(&out_), err(&err_);
-        args << "--db" << tmp_.filePath("lib.sqlite");
         return runLibraryCommand(args, out, err);
+    }
+    int run(QStringList args) {
+        args << "--db" << tmp_.filePath("lib.sqlite");
+        return runWithDefaultLibrary(args);
     }
 
 private slots:
+    void initTestCase() {
+        // A home of this test's own for the default library and the app's settings; set before
+        // Qt reads them, since QSettings keeps the folder it found first.
+        qputenv("XDG_DATA_HOME", tmp_.filePath("data").toUtf8());
+        qputenv("XDG_CONFIG_HOME", tmp_.filePath("config").toUtf8());
+    }
+
+    void defaultLibraryIsTheDesktopApps() {
+        fixtures::writeFile(tmp_.filePath("note.txt"), "Shared between the app and the CLI.\n");
+        QCOMPARE(runWithDefaultLibrary({"import", tmp_.filePath("note.txt")}), 0);
+        // Where the app keeps its library when no data folder is chosen.
+        QVERIFY(QFileInfo(tmp_.filePath("data/Folio/folio/library.sqlite")).isFile());
+        QVERIFY(!QFileInfo::exists(tmp_.filePath("data/folio/library.sqlite")));
+        QCOMPARE(runWithDefaultLibrary({"list"}), 0);
+        QVERIFY2(out_.contains(tmp_.filePath("note.txt")), qPrintable(out_));
+
+        // A data folder chosen in the app's settings is followed.
+        QSettings("Folio", "folio").setValue("storage/dataFolder", tmp_.filePath("chosen"));
+        QCOMPARE(runWithDefaultLibrary({"list"}), 0);
+        QVERIFY(!out_.contains(tmp_.filePath("note.txt")));
+        QVERIFY(QFileInfo(tmp_.filePath("chosen/library.sqlite")).isFile());
+        QSettings("Folio", "folio").remove("storage/dataFolder");
+    }
+
     void importListShowSearchRemove() {
         fixtures::writeFile(tmp_.filePath("guide.md"), "# Guide\nHow to brew tea.\n");
         fixtures::writeFile(tmp_.filePath("empty.txt"), {});

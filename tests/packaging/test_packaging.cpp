@@ -2,6 +2,7 @@
 // is installed into a temporary prefix (and packaged with CPack), then the programs are run and
 // the desktop entry, icon, man page, samples and demo model are read back from there.
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -55,17 +56,32 @@ Outcome runProgram(const QString& program, const QStringList& args, int timeoutM
     return outcome;
 }
 
-// The desktop app has no command-line mode, so "runs" means: starts offscreen with a fresh
-// home and is still up after a few seconds (missing libraries or plugins end it at once).
+// A user of their own: settings, data and caches under `home`, so nothing of this machine's
+// user is read or changed.
+QProcessEnvironment freshHome(const QString& home) {
+    QProcessEnvironment env = cleanEnvironment();
+    env.insert(QStringLiteral("HOME"), home);
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
+    env.insert(QStringLiteral("XDG_CACHE_HOME"), home + QStringLiteral("/cache"));
+    env.insert(QStringLiteral("HF_HOME"), home + QStringLiteral("/hf"));
+    return env;
+}
+
+void stop(QProcess& process) {
+    process.terminate();
+    if (!process.waitForFinished(5000)) {
+        process.kill();
+        process.waitForFinished(5000);
+    }
+}
+
+// For the window, "runs" means: starts offscreen with a fresh home and is still up after a few
+// seconds (missing libraries or plugins end it at once).
 QString startsAndStays(const QString& program) {
     QTemporaryDir home;
-    QProcessEnvironment env = cleanEnvironment();
+    QProcessEnvironment env = freshHome(home.path());
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-    env.insert(QStringLiteral("HOME"), home.path());
-    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
-    env.insert(QStringLiteral("XDG_DATA_HOME"), home.filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("XDG_CACHE_HOME"), home.filePath(QStringLiteral("cache")));
-    env.insert(QStringLiteral("HF_HOME"), home.filePath(QStringLiteral("hf")));
     QProcess process;
     process.setProcessEnvironment(env);
     process.start(program, {});
@@ -74,11 +90,7 @@ QString startsAndStays(const QString& program) {
         return QStringLiteral("exited at once with %1: %2")
             .arg(process.exitCode())
             .arg(QString::fromUtf8(process.readAllStandardError()));
-    process.terminate();
-    if (!process.waitForFinished(5000)) {
-        process.kill();
-        process.waitForFinished(5000);
-    }
+    stop(process);
     return QString();
 }
 
@@ -183,6 +195,69 @@ private slots:
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 
+    void desktopAppAnswersHelpAndVersionWithoutADisplay() {
+        if (!guiBuilt_) QSKIP("built with FOLIO_GUI=OFF: no desktop app");
+        const QString app = installed(QStringLiteral("bin/folio"));
+        // As in a terminal with no graphical session: no display and no platform chosen.
+        QProcessEnvironment env = cleanEnvironment();
+        for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"})
+            env.remove(QLatin1String(name));
+
+        const Outcome version = runProgram(app, {QStringLiteral("--version")}, 30000, env);
+        QVERIFY2(version.finished && version.exitCode == 0, qPrintable(version.describe()));
+        QCOMPARE(version.out.trimmed(), QStringLiteral("folio " FOLIO_PROJECT_VERSION));
+
+        const Outcome help = runProgram(app, {QStringLiteral("--help")}, 30000, env);
+        QVERIFY2(help.finished && help.exitCode == 0, qPrintable(help.describe()));
+        QVERIFY2(help.out.contains(QStringLiteral("Usage: ")) &&
+                     help.out.contains(QStringLiteral("[FILE...]")) &&
+                     help.out.contains(QStringLiteral("--version")),
+                 qPrintable(help.out));
+
+        // A wrong option is told before the window opens, not passed over.
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        const Outcome wrong = runProgram(app, {QStringLiteral("--no-such-option")}, 30000, env);
+        QVERIFY2(wrong.finished && wrong.exitCode == 1 &&
+                     wrong.err.contains(QStringLiteral("no-such-option")),
+                 qPrintable(wrong.describe()));
+    }
+
+    // Files named on the command line (as the desktop entry's %F passes them) are imported into
+    // the library that folio-cli works on too.
+    void desktopAppImportsTheFilesItIsGiven() {
+        if (!guiBuilt_) QSKIP("built with FOLIO_GUI=OFF: no desktop app");
+        QTemporaryDir home;
+        QFile note(home.filePath(QStringLiteral("note.txt")));
+        QVERIFY(note.open(QIODevice::WriteOnly));
+        note.write("A note handed to Folio on its command line.\n");
+        note.close();
+        const QProcessEnvironment env = freshHome(home.path());
+        QProcessEnvironment offscreen = env;
+        offscreen.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+
+        QProcess app;
+        app.setProcessEnvironment(offscreen);
+        app.setWorkingDirectory(home.path());
+        app.start(installed(QStringLiteral("bin/folio")), {QStringLiteral("note.txt")});
+        QVERIFY2(app.waitForStarted(10000), qPrintable(app.errorString()));
+        // The app resolves the name in its working folder, whose path has no symbolic links.
+        const QString imported = QFileInfo(note).canonicalFilePath();
+        const QString cli = installed(QStringLiteral("bin/folio-cli"));
+        Outcome list;
+        QDeadlineTimer deadline(60000);
+        while (!deadline.hasExpired() && app.state() == QProcess::Running) {
+            list = runProgram(cli, {QStringLiteral("library"), QStringLiteral("list")}, 30000, env);
+            if (list.out.contains(imported)) break;
+            QTest::qWait(300);
+        }
+        const bool running = app.state() == QProcess::Running;
+        stop(app);
+        QVERIFY2(running, qPrintable(QString::fromUtf8(app.readAllStandardError())));
+        QVERIFY2(list.out.contains(imported), qPrintable(list.describe()));
+        QVERIFY(
+            QFileInfo::exists(home.filePath(QStringLiteral("data/Folio/folio/library.sqlite"))));
+    }
+
     void desktopEntryLaunchesTheAppWithItsIcon() {
         QVERIFY2(desktopPartsApply(), "a build without the app installs a desktop entry or icon");
         if (!guiBuilt_) QSKIP("built with FOLIO_GUI=OFF: no desktop entry");
@@ -197,8 +272,9 @@ private slots:
         const QStringList categories =
             entry.value(QStringLiteral("Categories")).split(u';', Qt::SkipEmptyParts);
         QVERIFY2(categories.contains(QStringLiteral("Office")), qPrintable(categories.join(u';')));
+        // %F: files opened with Folio from a file manager reach it as arguments.
+        QCOMPARE(entry.value(QStringLiteral("Exec")), QStringLiteral("folio %F"));
         const QString exec = entry.value(QStringLiteral("Exec")).section(u' ', 0, 0);
-        QCOMPARE(exec, QStringLiteral("folio"));
         QVERIFY(QFileInfo(installed(QStringLiteral("bin/") + exec)).isExecutable());
         const QString icon = entry.value(QStringLiteral("Icon"));
         QVERIFY2(QFileInfo::exists(installed(QStringLiteral("share/icons/hicolor/scalable/apps/") +

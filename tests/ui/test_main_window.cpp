@@ -184,6 +184,9 @@ void TestMainWindow::emptyLibraryOffersSamples() {
     QVERIFY(writeFile(samples + "/walden.txt", "I went to the woods because I wished to live "
                                                "deliberately.\n"));
     QVERIFY(writeFile(samples + "/sonnets.txt", "Shall I compare thee to a summer's day?\n"));
+    // Notes on the samples' sources and licences, which are not documents to import.
+    QVERIFY(writeFile(samples + "/README.md", "# Sample documents\n\nSources and licences.\n"));
+    QVERIFY(writeFile(samples + "/LICENSE.txt", "Public domain.\n"));
     qputenv("FOLIO_SAMPLES_DIR", samples.toUtf8());
     MainWindow window({writeIni("empty", dir_.filePath("no-model")), false});
     qunsetenv("FOLIO_SAMPLES_DIR");

@@ -1,5 +1,6 @@
 // Widgets on their own: rendering of answers, the chat panel driven through its slots (presets,
 // stored conversations), the engine panels fed with readouts, the viewers, the settings dialog.
+#include "app_icon.h"
 #include "chat_message.h"
 #include "chat_panel.h"
 #include "chat_render.h"
@@ -17,7 +18,9 @@
 
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
 #include <QGuiApplication>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -30,6 +33,8 @@
 #include <QTest>
 #include <QTextBlock>
 #include <QToolButton>
+
+#include <cstdlib>
 
 using namespace folio;
 
@@ -52,6 +57,7 @@ private slots:
     void pdfViewerPagesZoomSearch();
     void pdfViewerReportsBadFile();
     void settingsDialogRoundTrip();
+    void appIconIsTheThemesElseBuiltIn();
 };
 
 void TestUiWidgets::splitsThinking() {
@@ -494,6 +500,60 @@ void TestUiWidgets::settingsDialogRoundTrip() {
     QCOMPARE(edited.vramBudget, s.vramBudget);
     QCOMPARE(edited.sampling.seed, quint64(99));
     QCOMPARE(edited.sampling.systemPrompt, QString("Be brief."));
+}
+
+namespace {
+
+// The share of the icon's pixels at 64×64 that are opaque and close to `colour`.
+double shareOf(const QIcon& icon, QColor colour) {
+    const QImage image = icon.pixmap(QSize(64, 64)).toImage();
+    if (image.size() != QSize(64, 64)) return -1;
+    int matching = 0;
+    for (int y = 0; y < 64; ++y)
+        for (int x = 0; x < 64; ++x) {
+            const QColor c = image.pixelColor(x, y);
+            if (c.alpha() > 200 && std::abs(c.red() - colour.red()) < 8 &&
+                std::abs(c.green() - colour.green()) < 8 && std::abs(c.blue() - colour.blue()) < 8)
+                ++matching;
+        }
+    return matching / (64.0 * 64.0);
+}
+
+} // namespace
+
+void TestUiWidgets::appIconIsTheThemesElseBuiltIn() {
+    const QStringList searchPaths = QIcon::themeSearchPaths();
+    const QString themeName = QIcon::themeName();
+    QTemporaryDir themes;
+    const QString theme = themes.filePath("folio-test");
+    QVERIFY(QDir().mkpath(theme + "/64x64/apps"));
+    fixtures::writeFile(theme + "/index.theme",
+                        "[Icon Theme]\nName=folio-test\nDirectories=64x64/apps\n\n"
+                        "[64x64/apps]\nSize=64\nType=Fixed\n");
+    QImage red(64, 64, QImage::Format_ARGB32);
+    red.fill(Qt::red);
+    QVERIFY(red.save(theme + "/64x64/apps/folio.png"));
+
+    // No theme has it (a build folder, an unusual prefix): the SVG built into the program,
+    // drawn, so the SVG icon engine is there.
+    QIcon::setThemeSearchPaths({themes.filePath("none")});
+    const QIcon builtIn = appIcon();
+    QVERIFY(!builtIn.isNull());
+    const QImage drawn = builtIn.pixmap(QSize(64, 64)).toImage();
+    QCOMPARE(drawn.size(), QSize(64, 64));
+    int opaque = 0;
+    for (int y = 0; y < 64; ++y)
+        for (int x = 0; x < 64; ++x) opaque += drawn.pixelColor(x, y).alpha() > 0;
+    QVERIFY2(opaque > 64 * 64 / 4, qPrintable(QString::number(opaque)));
+    QVERIFY(shareOf(builtIn, Qt::red) < 0.5);
+
+    // The theme's icon comes first, as the one an install puts in hicolor.
+    QIcon::setThemeSearchPaths({themes.path()});
+    QIcon::setThemeName("folio-test");
+    const double themed = shareOf(appIcon(), Qt::red);
+    QIcon::setThemeName(themeName);
+    QIcon::setThemeSearchPaths(searchPaths);
+    QVERIFY2(themed > 0.99, qPrintable(QString::number(themed)));
 }
 
 QTEST_MAIN(TestUiWidgets)
