@@ -2,6 +2,7 @@
 // each figure set against the device's measured ceilings. No Qt.
 
 #include "bench_model.h"
+#include "bench_snapshot.h"
 #include "cli_args.h"
 
 #include "backend.h"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -27,11 +29,13 @@ const char* kHelp =
     "Usage: folio-bench (--config CONFIG.json --random-weights | --model DIR)\n"
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
-    "                   [--no-graphs]\n"
+    "                   [--no-graphs] [--snapshot-dir DIR]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
     "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
-    "step's kernels one by one instead of replaying a captured CUDA graph (for comparison).\n";
+    "step's kernels one by one instead of replaying a captured CUDA graph (for comparison).\n"
+    "--snapshot-dir saves each prefilled context to a state file in DIR, evicts the file from\n"
+    "the page cache and times reopening it in a new context (the file is removed after).\n";
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
@@ -44,6 +48,8 @@ struct Row {
     int decoded = 0;
     sala::MemoryReport memory;
     double prefillFraction = 0, decodeFraction = 0;
+    folio::bench::SnapshotTiming snapshot;
+    bool snapshotRun = false;
     std::string error;
 };
 
@@ -62,16 +68,18 @@ int argmax(const std::vector<float>& v) {
     return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, uint64_t seed) {
+Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, uint64_t seed,
+               const std::optional<std::string>& snapshotDir) {
     Row row;
     row.context = length;
     const sala::ModelConfig& c = backend.model().config;
-    auto ctx = backend.createContext();
-    if (!ctx) {
-        row.error = ctx.error().message;
+    auto created = backend.createContext();
+    if (!created) {
+        row.error = created.error().message;
         return row;
     }
-    if (auto st = (*ctx)->reserve(length + decode); !st.ok()) {
+    std::unique_ptr<sala::Context> ctx = std::move(*created);
+    if (auto st = ctx->reserve(length + decode); !st.ok()) {
         row.error = st.error().message;
         return row;
     }
@@ -83,7 +91,7 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     for (int64_t done = 0; done < length;) {
         const int64_t n = std::min<int64_t>(chunk, length - done);
         for (int64_t i = 0; i < n; ++i) ids[i] = token(rng);
-        if (auto st = (*ctx)->forward(std::span<const int>(ids.data(), n), {}, out); !st.ok()) {
+        if (auto st = ctx->forward(std::span<const int>(ids.data(), n), {}, out); !st.ok()) {
             row.error = "at token " + std::to_string(done) + ": " + st.error().message;
             return row;
         }
@@ -92,14 +100,14 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     row.prefillSeconds = since(start);
     int next = argmax(out.logits);
     row.ttftSeconds = since(start);
-    row.memory = (*ctx)->memory();
+    row.memory = ctx->memory();
     // Decode as generation does: greedy, drawn by the backend (on the GPU for CUDA).
     sala::SamplingParams greedy;
     greedy.temperature = 0;
     sala::Sampler sampler(greedy);
     start = Clock::now();
     for (int i = 0; i < decode; ++i) {
-        auto drawn = (*ctx)->forwardSample(std::span<const int>(&next, 1), sampler);
+        auto drawn = ctx->forwardSample(std::span<const int>(&next, 1), sampler);
         if (!drawn) {
             row.error = drawn.error().message;
             return row;
@@ -109,6 +117,10 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     }
     const double decodeSeconds = since(start);
     row.decodeTokS = decode > 0 ? decode / decodeSeconds : 0;
+    if (snapshotDir) {
+        row.snapshotRun = true;
+        row.snapshot = folio::bench::measureSnapshot(backend, ctx, next, *snapshotDir);
+    }
     return row;
 }
 
@@ -133,12 +145,28 @@ void printTable(const std::vector<Row>& rows, double tflops, double gbs) {
     }
 }
 
+void printSnapshotTable(const std::vector<Row>& rows) {
+    std::printf("\n| context | state file GiB | save s | fsync s | reopen s | page cache evicted | "
+                "next token after reopen |\n|---|---|---|---|---|---|---|\n");
+    for (const Row& r : rows) {
+        if (!r.error.empty() || !r.snapshotRun) continue;
+        const auto& s = r.snapshot;
+        if (!s.error.empty()) {
+            std::printf("| %lld | failed: %s |\n", (long long)r.context, s.error.c_str());
+            continue;
+        }
+        std::printf("| %lld | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", (long long)r.context,
+                    gib(s.fileBytes), s.saveSeconds, s.syncSeconds, s.reopenSeconds,
+                    s.evicted ? "yes" : "no", s.sameNextToken ? "same" : "DIFFERENT");
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     Args args(std::vector<std::string>(argv + 1, argv + argc),
               {"config", "model", "contexts", "decode", "chunk", "vram-limit", "backend", "json",
-               "seed", "threads"});
+               "seed", "threads", "snapshot-dir"});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -204,7 +232,8 @@ int main(int argc, char** argv) {
     std::vector<Row> rows;
     const sala::ModelConfig& c = (*model)->config;
     for (int64_t length : contexts) {
-        Row r = runContext(**backend, length, decode, options.prefillChunk, options.seed);
+        Row r = runContext(**backend, length, decode, options.prefillChunk, options.seed,
+                           args.value("snapshot-dir"));
         if (r.error.empty() && tflops > 0) {
             r.prefillFraction =
                 folio::bench::prefillFlops(c, length) / r.prefillSeconds / 1e12 / tflops;
@@ -231,11 +260,22 @@ int main(int argc, char** argv) {
                               {"workspace", r.memory.workspace},
                               {"device_free", r.memory.deviceFree},
                               {"device_total", r.memory.deviceTotal}}}};
+        if (r.snapshotRun)
+            j["snapshot"] = {{"error", r.snapshot.error},
+                             {"file_bytes", r.snapshot.fileBytes},
+                             {"save_seconds", r.snapshot.saveSeconds},
+                             {"fsync_seconds", r.snapshot.syncSeconds},
+                             {"reopen_seconds", r.snapshot.reopenSeconds},
+                             {"page_cache_evicted", r.snapshot.evicted},
+                             {"same_next_token", r.snapshot.sameNextToken}};
         report["runs"].push_back(j);
     }
     printTable(rows, tflops, gbs);
+    if (args.value("snapshot-dir")) printSnapshotTable(rows);
     if (auto out = args.value("json")) std::ofstream(*out) << report.dump(2) << "\n";
     for (const Row& r : rows)
-        if (!r.error.empty()) return 1;
+        if (!r.error.empty() || !r.snapshot.error.empty() ||
+            (r.snapshotRun && !r.snapshot.sameNextToken))
+            return 1;
     return 0;
 }

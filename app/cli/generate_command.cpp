@@ -128,6 +128,8 @@ int runGenerate(const std::vector<std::string>& argv) {
     auto result = sala::generate(**ctx, prompt, options, nullptr, onToken);
     std::fputs(decoder.flush().c_str(), stdout);
     std::fputs("\n", stdout);
+    // Stats go to stderr; flushing keeps them after the answer when both go to one pipe.
+    std::fflush(stdout);
     if (!result) return fail(result.error().message);
     if (args.has("stats")) {
         const auto& s = result->stats;
