@@ -15,6 +15,7 @@
 #include "memory_panel.h"
 #include "model_finder.h"
 #include "pdf_viewer.h"
+#include "screenshot.h"
 #include "settings_dialog.h"
 #include "speed_panel.h"
 #include "text_viewer.h"
@@ -38,25 +39,11 @@
 #include <memory>
 
 using namespace folio;
+using testutil::saveScreenshot;
 
 namespace {
 
 constexpr int kWait = 30000;
-
-void saveScreenshot(QWidget* widget, const QString& name) {
-    widget->show();
-    QCoreApplication::processEvents();
-    const QImage image = widget->grab().toImage();
-    QVERIFY(!image.isNull());
-    const QString dir = QCoreApplication::applicationDirPath() + "/screenshots";
-    QDir().mkpath(dir);
-    QVERIFY(image.save(dir + "/" + name));
-    if (qgetenv("FOLIO_UPDATE_SCREENSHOTS") == "1") {
-        QDir().mkpath(FOLIO_SCREENSHOT_DIR);
-        QFile::remove(QString(FOLIO_SCREENSHOT_DIR) + "/" + name);
-        QVERIFY(image.save(QString(FOLIO_SCREENSHOT_DIR) + "/" + name));
-    }
-}
 
 bool writeFile(const QString& path, const QByteArray& bytes) {
     QDir().mkpath(QFileInfo(path).path());
