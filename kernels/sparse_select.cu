@@ -1,5 +1,6 @@
 #include "sparse_select.cuh"
 #include "sparse_select_kernels.cuh"
+#include "sparse_select_topk.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -122,25 +123,37 @@ cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) 
 template <int D, int NT>
 cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
     const int64_t lastPos = a.lastPos;
-    const int64_t qTiles = divUp(a.tokens, kWarps);
-    if (qTiles > 0x7fffffff) return cudaErrorInvalidValue;
-    const int64_t ctas = qTiles * s.kvHeads;
-    const int64_t want = ctas >= kTargetCtas ? 1 : divUp(kTargetCtas, ctas);
+    // A decode step (or any slice of at most one query per warp) scores one query per warp:
+    // with two, the warp holding the step's query would also run the mma of an empty one.
+    const bool pairs = a.tokens > kWarps;
+    const int64_t qTiles = divUp(a.tokens, kWarps * (pairs ? kQueriesPerWarp : 1));
+    const int64_t qTiles2 = divUp(a.tokens, kWarps * kLseQueriesPerWarp);
+    if (qTiles2 > 0x7fffffff) return cudaErrorInvalidValue;
+    auto wantFor = [&](int64_t tiles) {
+        const int64_t ctas = tiles * s.kvHeads;
+        return ctas >= kTargetCtas ? int64_t(1) : divUp(kTargetCtas, ctas);
+    };
     const int64_t tiles1 = divUp((lastPos / s.blockSize + 1) * s.per, kTileKeys);
     const int64_t tiles2 = divUp(hostVisible(lastPos, s.kernel2, s.stride2), kTileKeys);
-    const Splits sp1 = splitKeys(tiles1, want, 65535);
-    const Splits sp2 = splitKeys(tiles2, want, 1 + kLseSpare / a.tokens);
+    const Splits sp1 = splitKeys(tiles1, wantFor(qTiles), 65535);
+    const Splits sp2 = splitKeys(tiles2, wantFor(qTiles2), 1 + kLseSpare / a.tokens);
 
-    const dim3 grid2(static_cast<unsigned>(qTiles), s.kvHeads, sp2.count);
-    stageOneLseKernel<D, NT><<<grid2, kThreads, 0, stream>>>(
+    const dim3 grid2(static_cast<unsigned>(qTiles2), s.kvHeads, sp2.count);
+    stageOneLseKernel<D, NT, kLseQueriesPerWarp><<<grid2, kThreads, 0, stream>>>(
         s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.k2, a.k2HeadStride,
         a.fixedShape ? 0 : sp2.tilesPer, a.partial);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     const dim3 grid1(static_cast<unsigned>(qTiles), s.kvHeads, sp1.count);
-    stageOneScoreKernel<D, NT><<<grid1, kThreads, 0, stream>>>(
-        s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
-        a.fixedShape ? 0 : sp1.tilesPer, a.keys, a.nbStride);
+    const int fixed1 = a.fixedShape ? 0 : sp1.tilesPer;
+    if (pairs)
+        stageOneScoreKernel<D, NT, kQueriesPerWarp><<<grid1, kThreads, 0, stream>>>(
+            s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
+            fixed1, a.keys, a.nbStride);
+    else
+        stageOneScoreKernel<D, NT, 1><<<grid1, kThreads, 0, stream>>>(
+            s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
+            fixed1, a.keys, a.nbStride);
     e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     return launchTopk(s, a, stream);
