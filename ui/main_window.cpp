@@ -76,7 +76,12 @@ QWidget* MainWindow::buildSidebar() {
     tree_->setModel(model_);
     tree_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     tree_->setUniformRowHeights(true);
+    // Titles get whatever the counts and statuses leave, so a narrow sidebar still shows them.
     tree_->header()->setSectionResizeMode(LibraryModel::TitleColumn, QHeaderView::Stretch);
+    tree_->header()->setSectionResizeMode(LibraryModel::TokensColumn,
+                                          QHeaderView::ResizeToContents);
+    tree_->header()->setSectionResizeMode(LibraryModel::StatusColumn,
+                                          QHeaderView::ResizeToContents);
     tree_->header()->setStretchLastSection(false);
     tree_->setAlternatingRowColors(true);
     imports_ = new QTreeWidget;
