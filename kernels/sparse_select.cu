@@ -128,7 +128,8 @@ cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream)
     const bool pairs = a.tokens > kWarps;
     const int64_t qTiles = divUp(a.tokens, kWarps * (pairs ? kQueriesPerWarp : 1));
     const int64_t qTiles2 = divUp(a.tokens, kWarps * kLseQueriesPerWarp);
-    if (qTiles2 > 0x7fffffff) return cudaErrorInvalidValue;
+    // Both become grid.x, whichever of the two kernels packs fewer queries per warp.
+    if (std::max(qTiles, qTiles2) > 0x7fffffff) return cudaErrorInvalidValue;
     auto wantFor = [&](int64_t tiles) {
         const int64_t ctas = tiles * s.kvHeads;
         return ctas >= kTargetCtas ? int64_t(1) : divUp(kTargetCtas, ctas);
