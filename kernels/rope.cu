@@ -41,9 +41,9 @@ __device__ void ropeTable(int64_t pos, int half, const InvFreq& inv, float* cosT
 // a lane holding chunk c of the first half and the matching chunk of the second half.
 template <int V>
 __global__ void __launch_bounds__(kMaxThreads)
-    headNormRopeKernel(bf16* x, int64_t rowStride, int heads, int dim,
-                       const bf16* __restrict__ normWeight, float eps, bool rope,
-                       Position startPosition, InvFreq inv, int lanes) {
+    headNormRopeKernel(bf16* x, int64_t rowStride, int heads, int dim, int split,
+                       const bf16* __restrict__ normWeight, const bf16* __restrict__ secondNorm,
+                       float eps, bool rope, Position startPosition, InvFreq inv, int lanes) {
     __shared__ float cosT[kMaxHalf], sinT[kMaxHalf];
     const int half = dim / 2;
     const int chunks = half / V;
@@ -67,15 +67,17 @@ __global__ void __launch_bounds__(kMaxThreads)
 #pragma unroll
             for (int j = 0; j < V; ++j) sumSq += a[k][j] * a[k][j] + b[k][j] * b[k][j];
         }
-        if (normWeight) {
-            const float scale = 1.0f / sqrtf(groupSum(sumSq, lanes) / float(dim) + eps);
+        // Every lane takes part in the sum, whichever group its head belongs to.
+        const float scale = 1.0f / sqrtf(groupSum(sumSq, lanes) / float(dim) + eps);
+        const bf16* weight = h < split ? normWeight : secondNorm;
+        if (weight) {
 #pragma unroll
             for (int k = 0; k < kLaneChunks<V>; ++k) {
                 if (!live[k]) continue;
                 const int c = lane + k * lanes;
                 float wa[V], wb[V];
-                loadVec<V>(normWeight + c * V, wa);
-                loadVec<V>(normWeight + half + c * V, wb);
+                loadVec<V>(weight + c * V, wa);
+                loadVec<V>(weight + half + c * V, wb);
 #pragma unroll
                 for (int j = 0; j < V; ++j) {
                     a[k][j] = a[k][j] * scale * wa[j];
@@ -127,15 +129,27 @@ int lanesPerHead(int chunks) {
 cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int heads, int dim,
                                const bf16* normWeight, float eps, bool rope, Position startPosition,
                                double theta, cudaStream_t stream) {
-    if (rows < 0 || rows > INT32_MAX || heads < 1 || dim < 2 || dim % 2 != 0 ||
-        dim > kMaxRopeHeadDim || rowStride < int64_t(heads) * dim || !startPosition.valid())
+    return launchHeadNormRopePair(x, rowStride, rows, heads, normWeight, 0, nullptr, dim, eps, rope,
+                                  startPosition, theta, stream);
+}
+
+cudaError_t launchHeadNormRopePair(bf16* x, int64_t rowStride, int64_t rows, int heads,
+                                   const bf16* normWeight, int secondHeads,
+                                   const bf16* secondNormWeight, int dim, float eps, bool rope,
+                                   Position startPosition, double theta, cudaStream_t stream) {
+    const int64_t allHeads = int64_t(heads) + secondHeads;
+    if (rows < 0 || rows > INT32_MAX || heads < 1 || secondHeads < 0 || allHeads > INT32_MAX ||
+        dim < 2 || dim % 2 != 0 || dim > kMaxRopeHeadDim || rowStride < allHeads * dim ||
+        !startPosition.valid())
         return cudaErrorInvalidValue;
-    if (rows == 0 || (!normWeight && !rope)) return cudaSuccess;
+    if (secondHeads == 0) secondNormWeight = nullptr;
+    if (rows == 0 || (!normWeight && !secondNormWeight && !rope)) return cudaSuccess;
     if (!x || (rope && !(theta > 0.0))) return cudaErrorInvalidValue;
     const int half = dim / 2;
     const int vec = detail::widestVec(8, [&](int v) {
         return half % v == 0 && rowStride % v == 0 && detail::alignedFor(x, 2 * v) &&
-               (!normWeight || detail::alignedFor(normWeight, 2 * v));
+               (!normWeight || detail::alignedFor(normWeight, 2 * v)) &&
+               (!secondNormWeight || detail::alignedFor(secondNormWeight, 2 * v));
     });
     const InvFreq none{};
     const InvFreq& inv = rope ? invFreqFor(dim, theta) : none;
@@ -143,9 +157,10 @@ cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int hea
         constexpr int V = decltype(v)::value;
         const int lanes = lanesPerHead(half / V);
         const unsigned threads =
-            std::min<unsigned>(kMaxThreads, detail::roundUpWarp(int64_t(heads) * lanes));
+            std::min<unsigned>(kMaxThreads, detail::roundUpWarp(allHeads * lanes));
         headNormRopeKernel<V><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
-            x, rowStride, heads, dim, normWeight, eps, rope, startPosition, inv, lanes);
+            x, rowStride, int(allHeads), dim, heads, normWeight, secondNormWeight, eps, rope,
+            startPosition, inv, lanes);
         return cudaGetLastError();
     });
 }

@@ -22,4 +22,13 @@ cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int hea
                                const bf16* normWeight, float eps, bool rope, Position startPosition,
                                double theta, cudaStream_t stream);
 
+// Two groups of heads back to back in each row, as q and k of a layer are: the first `heads`
+// heads normalised with normWeight, the next `secondHeads` with secondNormWeight (either may be
+// null), both rotated alike; one launch instead of two. Errors as above, and for a negative
+// secondHeads or rowStride < (heads + secondHeads) * dim.
+cudaError_t launchHeadNormRopePair(bf16* x, int64_t rowStride, int64_t rows, int heads,
+                                   const bf16* normWeight, int secondHeads,
+                                   const bf16* secondNormWeight, int dim, float eps, bool rope,
+                                   Position startPosition, double theta, cudaStream_t stream);
+
 } // namespace folio::kernels

@@ -216,10 +216,10 @@ Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
     const float theta = static_cast<float>(c.ropeTheta);
     const int heads = c.lightningHeads;
     const int dim = c.lightningHeadDim;
-    SALA_CUDA(k::launchHeadNormRope(proj + layer.qOffset, stride, T, heads, dim, layer.qNorm, eps,
-                                    c.lightningUseRope, start, theta, stream_));
-    SALA_CUDA(k::launchHeadNormRope(proj + layer.kOffset, stride, T, heads, dim, layer.kNorm, eps,
-                                    c.lightningUseRope, start, theta, stream_));
+    // k follows q in the projection (kOffset = qOffset + heads * dim): one launch for both.
+    SALA_CUDA(k::launchHeadNormRopePair(proj + layer.qOffset, stride, T, heads, layer.qNorm, heads,
+                                        layer.kNorm, dim, eps, c.lightningUseRope, start, theta,
+                                        stream_));
     float* state = linear_[l].as<float>();
     bf16* out = ws_.attn.as<bf16>();
     if (T == 1)
@@ -296,10 +296,9 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
     SparseState& s = sparse_[l];
     if (c.attnUseRope) {
         const float theta = static_cast<float>(c.ropeTheta);
-        SALA_CUDA(k::launchHeadNormRope(proj + layer.qOffset, stride, T, c.numHeads, int(d),
-                                        nullptr, 0.0f, true, start, theta, stream_));
-        SALA_CUDA(k::launchHeadNormRope(proj + layer.kOffset, stride, T, c.numKvHeads, int(d),
-                                        nullptr, 0.0f, true, start, theta, stream_));
+        SALA_CUDA(k::launchHeadNormRopePair(proj + layer.qOffset, stride, T, c.numHeads, nullptr,
+                                            c.numKvHeads, nullptr, int(d), 0.0f, true, start, theta,
+                                            stream_));
     }
     const int64_t headStride = capacity_ * d;
     SALA_CUDA(k::launchAppendKv(proj + layer.kOffset, stride, T, c.numKvHeads, int(d),
