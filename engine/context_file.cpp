@@ -1,7 +1,15 @@
 #include "context_file.h"
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
+
+#if defined(__unix__)
+#include <fcntl.h>
+#endif
 
 namespace sala {
 namespace {
@@ -36,19 +44,50 @@ Error fileError(const std::filesystem::path& p, const std::string& what) {
 } // namespace
 
 uint64_t checksum64(const void* data, size_t bytes, uint64_t seed) {
-    // Word-wise multiply-xor mixing: fast enough for gigabytes and sensitive to any flip.
+    Checksum64 sum(bytes, seed);
+    sum.update(data, bytes);
+    return sum.finish();
+}
+
+// Word-wise multiply-xor mixing: fast enough for gigabytes and sensitive to any flip. The
+// words are the input's consecutive 8-byte groups in native order; a last partial word is
+// zero-extended.
+Checksum64::Checksum64(uint64_t totalBytes, uint64_t seed)
+    : h_(seed ^ 0x9e3779b97f4a7c15ull ^ (totalBytes * 0xff51afd7ed558ccdull)) {}
+
+void Checksum64::mixWord(uint64_t w) {
+    h_ ^= w * 0xc2b2ae3d27d4eb4full;
+    h_ = ((h_ << 31) | (h_ >> 33)) * 0x9e3779b97f4a7c15ull;
+}
+
+void Checksum64::update(const void* data, size_t bytes) {
     const auto* p = static_cast<const unsigned char*>(data);
-    uint64_t h = seed ^ 0x9e3779b97f4a7c15ull ^ (bytes * 0xff51afd7ed558ccdull);
+    if (partialBytes_ > 0) {
+        const size_t take = std::min<size_t>(8 - partialBytes_, bytes);
+        std::memcpy(partial_ + partialBytes_, p, take);
+        partialBytes_ += static_cast<unsigned>(take);
+        p += take;
+        bytes -= take;
+        if (partialBytes_ < 8) return;
+        uint64_t w;
+        std::memcpy(&w, partial_, 8);
+        mixWord(w);
+        partialBytes_ = 0;
+    }
     size_t i = 0;
     for (; i + 8 <= bytes; i += 8) {
         uint64_t w;
         std::memcpy(&w, p + i, 8);
-        h ^= w * 0xc2b2ae3d27d4eb4full;
-        h = ((h << 31) | (h >> 33)) * 0x9e3779b97f4a7c15ull;
+        mixWord(w);
     }
+    std::memcpy(partial_, p + i, bytes - i);
+    partialBytes_ = static_cast<unsigned>(bytes - i);
+}
+
+uint64_t Checksum64::finish() const {
     uint64_t tail = 0;
-    std::memcpy(&tail, p + i, bytes - i);
-    h ^= tail * 0x165667b19e3779f9ull;
+    std::memcpy(&tail, partial_, partialBytes_);
+    uint64_t h = h_ ^ tail * 0x165667b19e3779f9ull;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
     return h ^ (h >> 32);
@@ -115,6 +154,10 @@ Result<ContextFileReader> ContextFileReader::open(const std::filesystem::path& f
     if (ec) return makeError(ErrorCode::NotFound, file.string() + ": cannot open saved state");
     r.file_.reset(std::fopen(file.c_str(), "rb"));
     if (!r.file_) return makeError(ErrorCode::Io, file.string() + ": cannot open saved state");
+#if defined(__unix__)
+    // Read front to back: a larger read-ahead keeps the disk busy between pieces.
+    posix_fadvise(fileno(r.file_.get()), 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
     RawHeader raw{};
     if (std::fread(&raw, sizeof raw, 1, r.file_.get()) != 1 || std::memcmp(raw.magic, kMagic, 8))
         return fileError(file, "not a Folio saved state");
@@ -162,6 +205,72 @@ Status ContextFileReader::read(void* data, uint64_t bytes) {
         return fileError(path_, "truncated section");
     pending_ = false;
     if (checksum64(data, bytes) != currentChecksum_)
+        return fileError(path_, "damaged data (checksum mismatch)");
+    return {};
+}
+
+Status
+ContextFileReader::readPieces(uint64_t bytes, void* const* buffers, int bufferCount,
+                              size_t pieceBytes,
+                              const std::function<Status(const void* piece, size_t n)>& sink) {
+    if (!pending_ || bytes != current_.bytes)
+        return makeError(ErrorCode::Internal, "context file: read outside a section");
+    if (bufferCount < 1 || pieceBytes == 0)
+        return makeError(ErrorCode::InvalidArgument, "context file: no buffers to read into");
+    pending_ = false;
+    const uint64_t pieces = (bytes + pieceBytes - 1) / pieceBytes;
+    auto pieceSize = [&](uint64_t k) {
+        return size_t(std::min<uint64_t>(pieceBytes, bytes - k * pieceBytes));
+    };
+    std::mutex mutex;
+    std::condition_variable changed;
+    uint64_t filled = 0, released = 0; // pieces read from the file; pieces the sink is done with
+    bool stop = false, readFailed = false;
+    // The helper fills buffer k % bufferCount once the sink has released piece k - bufferCount.
+    std::thread reader([&] {
+        for (uint64_t k = 0; k < pieces; ++k) {
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [&] { return stop || k - released < uint64_t(bufferCount); });
+                if (stop) return;
+            }
+            const size_t n = pieceSize(k);
+            const bool ok = std::fread(buffers[k % bufferCount], 1, n, file_.get()) == n;
+            std::lock_guard lock(mutex);
+            if (!ok)
+                readFailed = true;
+            else
+                filled = k + 1;
+            changed.notify_all();
+            if (!ok) return;
+        }
+    });
+    Checksum64 sum(bytes);
+    Status st;
+    for (uint64_t k = 0; k < pieces && st.ok(); ++k) {
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return filled > k || readFailed; });
+            if (filled <= k) {
+                st = fileError(path_, "truncated section");
+                break;
+            }
+        }
+        const void* piece = buffers[k % bufferCount];
+        sum.update(piece, pieceSize(k));
+        st = sink(piece, pieceSize(k));
+        std::lock_guard lock(mutex);
+        released = k + 1;
+        changed.notify_all();
+    }
+    {
+        std::lock_guard lock(mutex);
+        stop = true;
+        changed.notify_all();
+    }
+    reader.join();
+    if (!st.ok()) return st;
+    if (sum.finish() != currentChecksum_)
         return fileError(path_, "damaged data (checksum mismatch)");
     return {};
 }

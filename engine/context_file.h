@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace sala {
@@ -34,6 +35,20 @@ struct SectionInfo {
 };
 
 uint64_t checksum64(const void* data, size_t bytes, uint64_t seed = 0);
+
+// checksum64 of `totalBytes` given in consecutive parts of any sizes.
+class Checksum64 {
+public:
+    explicit Checksum64(uint64_t totalBytes, uint64_t seed = 0);
+    void update(const void* data, size_t bytes);
+    uint64_t finish() const;
+
+private:
+    void mixWord(uint64_t w);
+    uint64_t h_;
+    unsigned char partial_[8] = {}; // the start of a word that the next part completes
+    unsigned partialBytes_ = 0;
+};
 
 struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
@@ -64,6 +79,15 @@ public:
     Result<bool> next(SectionInfo& info);
     // Reads the current section's payload (exactly info.bytes) and verifies its checksum.
     Status read(void* data, uint64_t bytes);
+    // Reads the current section's payload in pieces of at most `pieceBytes`, into the
+    // `buffers` in turn (each at least pieceBytes long), and hands each piece to `sink` in
+    // order. A helper thread reads the following pieces from the disk while the sink and the
+    // checksum work on the current one, so a large section costs about the slowest of the
+    // three rather than their sum. The checksum is verified after the last piece: until this
+    // returns success, what the sink received may be damaged. A sink error stops the reading
+    // and is returned.
+    Status readPieces(uint64_t bytes, void* const* buffers, int bufferCount, size_t pieceBytes,
+                      const std::function<Status(const void* piece, size_t n)>& sink);
 
 private:
     std::filesystem::path path_;

@@ -5,6 +5,9 @@
 #include "context_file.h"
 #include "cuda_context.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace sala::cuda {
 
 Status CudaContext::save(const std::filesystem::path& file) const {
@@ -44,6 +47,52 @@ Status CudaContext::save(const std::filesystem::path& file) const {
 
 namespace {
 
+// Page-locked host memory that a cache section streams through on its way to the GPU: copies
+// from it run at the bus's rate without a staging copy by the driver. Where page-locked memory
+// is refused, ordinary memory does the same job more slowly.
+class StagingBuffers {
+public:
+    static constexpr int kCount = 4;
+    static constexpr size_t kMaxBytes = 32u << 20;
+
+    ~StagingBuffers() { release(); }
+    Status ensure(size_t bytes) {
+        bytes = std::min(bytes, kMaxBytes);
+        if (bytes <= bytes_) return {};
+        release();
+        for (void*& p : pinned_) {
+            if (cudaMallocHost(&p, bytes) != cudaSuccess) {
+                cudaGetLastError(); // a refusal is not sticky
+                p = nullptr;
+                release();
+                fallback_.assign(kCount, std::vector<char>(bytes));
+                for (int i = 0; i < kCount; ++i) pointers_[i] = fallback_[i].data();
+                bytes_ = bytes;
+                return {};
+            }
+        }
+        for (int i = 0; i < kCount; ++i) pointers_[i] = pinned_[i];
+        bytes_ = bytes;
+        return {};
+    }
+    void* const* data() const { return pointers_; }
+    size_t bytes() const { return bytes_; }
+
+private:
+    void release() {
+        for (void*& p : pinned_) {
+            if (p) cudaFreeHost(p);
+            p = nullptr;
+        }
+        fallback_.clear();
+        bytes_ = 0;
+    }
+    void* pinned_[kCount] = {};
+    void* pointers_[kCount] = {};
+    std::vector<std::vector<char>> fallback_;
+    size_t bytes_ = 0;
+};
+
 // Reads a section of n elements stored as BF16 or F32 and returns them as bf16 bits.
 Status readAsBf16(ContextFileReader& reader, const SectionInfo& info, uint64_t n,
                   std::vector<uint16_t>& out) {
@@ -81,6 +130,7 @@ Status CudaContext::load(const std::filesystem::path& file) {
     std::vector<bool> stateSeen(config_.numLayers, false);
     bool haveTokens = false;
     std::vector<uint16_t> host;
+    StagingBuffers staging;
     SectionInfo info;
     for (;;) {
         auto more = reader->next(info);
@@ -96,13 +146,29 @@ Status CudaContext::load(const std::filesystem::path& file) {
             int& part = info.kind == SectionKind::Keys ? keyParts[l] : valueParts[l];
             if (part >= config_.numKvHeads)
                 return failed(makeError(ErrorCode::Format, file.string() + ": extra section"));
-            Status st = readAsBf16(*reader, info, uint64_t(n * d), host);
-            if (!st.ok()) return failed(st);
             DeviceBuffer& buf =
                 info.kind == SectionKind::Keys ? sparse_[l].keys : sparse_[l].values;
-            if (n > 0)
-                SALA_CUDA(cudaMemcpy(buf.as<char>() + part * capacity_ * d * 2, host.data(),
-                                     n * d * 2, cudaMemcpyHostToDevice));
+            char* dst = buf.as<char>() + part * capacity_ * d * 2;
+            Status st;
+            if (info.type == SectionType::BF16 && info.bytes == uint64_t(n * d * 2) && n > 0) {
+                // The section streams from the disk through the staging buffers to the GPU.
+                st = staging.ensure(info.bytes);
+                if (st.ok())
+                    st = reader->readPieces(
+                        info.bytes, staging.data(), StagingBuffers::kCount, staging.bytes(),
+                        [&](const void* piece, size_t bytes) -> Status {
+                            SALA_CUDA(cudaMemcpyAsync(dst, piece, bytes, cudaMemcpyHostToDevice,
+                                                      stream_));
+                            dst += bytes;
+                            return cudaStatus(cudaStreamSynchronize(stream_), "state upload");
+                        });
+            } else {
+                st = readAsBf16(*reader, info, uint64_t(n * d), host);
+                if (st.ok() && n > 0)
+                    st = cudaStatus(cudaMemcpy(dst, host.data(), n * d * 2, cudaMemcpyHostToDevice),
+                                    "state upload");
+            }
+            if (!st.ok()) return failed(st);
             ++part;
         } else if (info.kind == SectionKind::LinearState && layerOk &&
                    config_.layerKinds[l] == LayerKind::Lightning && info.type == SectionType::F32 &&
