@@ -13,6 +13,10 @@ namespace {
 
 constexpr size_t kSliceBytes = size_t(256) << 20;
 constexpr int64_t kLseSpare = 1024; // partial (max, sum) rows beyond one per query
+// Slices of at most this many (query, group) rows choose their blocks with the split top-k,
+// in segments of about kSegmentBlocks blocks.
+constexpr int64_t kSplitMaxRows = 16;
+constexpr int64_t kSegmentBlocks = 256;
 
 bool supported(const SparseSelectParams& p) {
     if (p.heads <= 0 || p.kvHeads <= 0 || p.kvHeads > 65535 || p.heads % p.kvHeads != 0)
@@ -47,18 +51,35 @@ size_t alignUp(size_t v) {
     return (v + 255) & ~size_t(255);
 }
 
-// Workspace of a slice: pooled keys [slice][kvHeads][nbStride], then partial lse pairs.
+// Workspace of a slice: pooled keys [slice][kvHeads][nbStride], partial lse pairs, then the
+// split top-k's candidates.
 struct Layout {
     int64_t nbStride = 0;
+    int topkTotal = 0;
     size_t keysPerToken = 0, lsePerToken = 0;
+    size_t lseOffset(int64_t slice) const { return alignUp(size_t(slice) * keysPerToken); }
+    size_t splitOffset(int64_t slice) const {
+        return lseOffset(slice) + alignUp(size_t(slice + kLseSpare) * lsePerToken);
+    }
+    size_t splitSlots() const { return size_t(kSplitMaxRows) * kMaxTopkSegments; }
     size_t bytes(int64_t slice) const {
-        return alignUp(size_t(slice) * keysPerToken) + size_t(slice + kLseSpare) * lsePerToken;
+        return splitOffset(slice) + splitSlots() * (size_t(topkTotal) * 8 + sizeof(int));
+    }
+    TopkSplit split(char* workspace, int64_t slice) const {
+        char* at = workspace + splitOffset(slice);
+        const size_t listBytes = splitSlots() * size_t(topkTotal) * 4;
+        TopkSplit t;
+        t.ids = reinterpret_cast<int32_t*>(at);
+        t.keys = reinterpret_cast<uint32_t*>(at + listBytes);
+        t.counts = reinterpret_cast<int*>(at + 2 * listBytes);
+        return t;
     }
 };
 
 Layout layoutFor(const SparseSelectParams& p, int64_t lastPos) {
     Layout l;
     l.nbStride = lastPos / p.blockSize + 1;
+    l.topkTotal = p.topkTotal;
     l.keysPerToken = size_t(p.kvHeads) * size_t(l.nbStride) * sizeof(uint32_t);
     l.lsePerToken = size_t(p.heads) * sizeof(float2);
     return l;
@@ -93,10 +114,32 @@ struct SliceArgs {
     int32_t* blocks;
     uint32_t* keys;
     float2* partial;
+    TopkSplit split; // lists only; launchTopk picks the segments
     int64_t nbStride;
 };
 
+// The split top-k when the slice has few rows (a decode step); false where it does not apply.
+bool launchSplitTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream, cudaError_t& e) {
+    const int64_t rows = a.tokens * s.kvHeads;
+    if (!a.keys || !a.split.ids || rows > kSplitMaxRows) return false;
+    TopkSplit sp = a.split;
+    sp.segments = static_cast<int>(
+        std::clamp<int64_t>(divUp(a.nbStride, kSegmentBlocks), 1, kMaxTopkSegments));
+    sp.segmentBlocks = divUp(a.nbStride, sp.segments);
+    const size_t mergeBytes = size_t(sp.segments) * s.topkTotal * 8;
+    if (mergeBytes > 40 * 1024) return false; // the one-CTA kernel serves such shapes
+    selectTopkPartialKernel<<<dim3(sp.segments, static_cast<unsigned>(rows)), kThreads, 0,
+                              stream>>>(s, a.startPos, a.keys, a.nbStride, sp);
+    e = cudaGetLastError();
+    if (e != cudaSuccess) return true;
+    selectTopkMergeKernel<<<static_cast<unsigned>(rows), kThreads, mergeBytes, stream>>>(
+        s, a.startPos, sp, a.blocks);
+    e = cudaGetLastError();
+    return true;
+}
+
 cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
+    if (cudaError_t e = cudaSuccess; launchSplitTopk(s, a, stream, e)) return e;
     const size_t rowBytes = size_t(a.nbStride) * sizeof(uint32_t);
     int device = 0, optin = 0;
     cudaError_t e = cudaGetDevice(&device);
@@ -237,7 +280,8 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
         sa.q = q + t0 * qRowStride;
         sa.blocks = blocks + t0 * p.kvHeads * p.topkTotal;
         sa.keys = reinterpret_cast<uint32_t*>(ws);
-        sa.partial = reinterpret_cast<float2*>(ws + alignUp(size_t(slice) * l.keysPerToken));
+        sa.partial = reinterpret_cast<float2*>(ws + l.lseOffset(slice));
+        sa.split = l.split(ws, slice);
         const cudaError_t e = launch(s, sa, stream);
         if (e != cudaSuccess) return e;
     }
@@ -259,7 +303,8 @@ cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
     if (workspaceBytes < l.bytes(1)) return cudaErrorInvalidValue;
     char* ws = static_cast<char*>(workspace);
     a.keys = reinterpret_cast<uint32_t*>(ws);
-    a.partial = reinterpret_cast<float2*>(ws + alignUp(l.keysPerToken));
+    a.partial = reinterpret_cast<float2*>(ws + l.lseOffset(1));
+    a.split = l.split(ws, 1);
     const cudaError_t e = sliceLauncher(p.dim, p.heads / p.kvHeads)(s, a, stream);
     return e != cudaSuccess ? e : cudaGetLastError();
 }

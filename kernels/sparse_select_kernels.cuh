@@ -7,7 +7,8 @@
 // 2. stageOneScore: stage-1 scores of the visible level-1 keys summed over the heads of the
 //    group, max-pooled per key block, written as order-preserving uint32 keys;
 // 3. selectTopk (sparse_select_topk.cuh): forced blocks plus a radix select of the best
-//    candidates per (query, group).
+//    candidates per (query, group); for a decode step split into selectTopkPartial over
+//    segments of the blocks and selectTopkMerge.
 // The q·k products run on tensor cores (mma.sync m16n8k16, bf16 in, fp32 out): the M side
 // is 16 compressed keys, the N side the query heads of one group, so the head sum stays
 // inside a quad of lanes. In the scoring kernel each warp owns kQueriesPerWarp queries, so

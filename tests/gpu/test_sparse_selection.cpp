@@ -89,6 +89,8 @@ private slots:
     void smallWorkspaceAndDecode();
     void allTiesPickLowestIds_data();
     void allTiesPickLowestIds();
+    void topkExactOnItsScores_data();
+    void topkExactOnItsScores();
     void rejectsBadArguments();
     void timing();
 };
@@ -268,6 +270,9 @@ void TestSparseSelection::allTiesPickLowestIds_data() {
     QTest::addColumn<int>("tokens");
     QTest::newRow("tiny") << tinyShape() << 3000 << 512;
     QTest::newRow("real") << realShape() << 12000 << 512;
+    // One token: the split top-k (3 and 3 segments), whose ties must also keep the lowest ids.
+    QTest::newRow("real decode") << realShape() << 40000 << 1;
+    QTest::newRow("tiny decode") << tinyShape() << 9000 << 1;
 }
 
 // Every key equal: every candidate scores the same, so the lowest ids must win, exactly.
@@ -307,6 +312,70 @@ void TestSparseSelection::allTiesPickLowestIds() {
     const std::vector<int32_t> want =
         cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens, start);
     QCOMPARE(sameSets(p, got, want, start), 1.0);
+}
+
+void TestSparseSelection::topkExactOnItsScores_data() {
+    QTest::addColumn<SparseSelectParams>("p");
+    QTest::addColumn<int>("length");
+    QTest::addColumn<int>("tokens");
+    QTest::newRow("decode at 1M (split, 32 segments)") << realShape() << (1 << 20) << 1;
+    QTest::newRow("decode at 100k (split)") << realShape() << 100000 << 1;
+    QTest::newRow("8 tokens at 300k (split)") << realShape() << 300000 << 8;
+    QTest::newRow("64 tokens at 100k (one CTA per row)") << realShape() << 100000 << 64;
+    QTest::newRow("tiny decode (split)") << tinyShape() << 9000 << 1;
+}
+
+// The block choice against the block scores the GPU computed itself (left at the start of the
+// workspace, [tokens][kvHeads][blocks] as order-preserving uint32): forced blocks plus the best
+// candidates, ties to the lowest ids, exactly; this isolates the top-k from score rounding.
+void TestSparseSelection::topkExactOnItsScores() {
+    GPU_OR_SKIP();
+    QFETCH(SparseSelectParams, p);
+    QFETCH(int, length);
+    QFETCH(int, tokens);
+    std::mt19937 rng = freshRng();
+    SelectionContext c;
+    c.length = length;
+    c.n1 = compressedCount(length, p.kernel1, p.stride1);
+    c.n2 = compressedCount(length, p.kernel2, p.stride2);
+    c.k1.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n1 * p.dim, rng, 0.5f)));
+    c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
+    Queries q;
+    makeQueries(q, p, tokens, 3.0f, rng);
+    const int64_t start = length - tokens;
+    const size_t wsBytes = folio::kernels::sparseSelectWorkspace(p, tokens, length - 1);
+    DeviceBuffer<char> ws(wsBytes);
+    ws.poison();
+    DeviceBuffer<int32_t> blocks(size_t(tokens) * p.kvHeads * p.topkTotal);
+    CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
+    CUDA_CHECK(folio::kernels::launchSparseSelect(
+        p, q.device.get(), q.rowStride, tokens, start, c.k1.get(), c.n1 * p.dim, c.k2.get(),
+        c.n2 * p.dim, blocks.get(), ws.get(), wsBytes, nullptr));
+    const std::vector<int32_t> got = blocks.download();
+    const std::vector<char> raw = ws.download();
+    const int64_t nbStride = (length - 1) / p.blockSize + 1;
+    std::vector<uint32_t> keys(size_t(tokens) * p.kvHeads * nbStride);
+    std::memcpy(keys.data(), raw.data(), keys.size() * sizeof(uint32_t));
+    for (int64_t row = 0; row < int64_t(tokens) * p.kvHeads; ++row) {
+        const int64_t qb = (start + row / p.kvHeads) / p.blockSize, nb = qb + 1;
+        const int64_t initEnd = std::min<int64_t>(p.initBlocks, nb);
+        const int64_t firstLocal = std::max<int64_t>(p.initBlocks, qb - p.localBlocks);
+        const int64_t take = p.topkTotal - initEnd - (nb - firstLocal);
+        QVERIFY(nb > p.topkTotal && take > 0);
+        const uint32_t* k = keys.data() + row * nbStride;
+        std::vector<int64_t> order;
+        for (int64_t b = initEnd; b < firstLocal; ++b) order.push_back(b);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](int64_t a, int64_t b) { return k[a] > k[b]; });
+        std::vector<int32_t> want;
+        for (int64_t b = 0; b < initEnd; ++b) want.push_back(int32_t(b));
+        for (int64_t i = 0; i < take; ++i) want.push_back(int32_t(order[i]));
+        for (int64_t b = firstLocal; b < nb; ++b) want.push_back(int32_t(b));
+        std::sort(want.begin(), want.end());
+        const std::vector<int32_t> have(got.begin() + row * p.topkTotal,
+                                        got.begin() + (row + 1) * p.topkTotal);
+        QVERIFY2(have == want, qPrintable(QString("row %1 differs").arg(row)));
+    }
 }
 
 void TestSparseSelection::rejectsBadArguments() {
