@@ -94,6 +94,16 @@ struct Forcing {
     __device__ bool operator()(int64_t b) const { return b < initEnd || b >= firstLocal; }
 };
 
+// The key block holding the query of (query, group) row `row`.
+__device__ inline int64_t queryBlock(const Shape& s, Position start, int64_t row) {
+    return (start.get() + row / s.kvHeads) / s.blockSize;
+}
+
+// A block predicate that holds for no block.
+struct NoBlock {
+    __device__ bool operator()(int64_t) const { return false; }
+};
+
 __device__ inline void denseRow(const Shape& s, int64_t nb, int32_t* out) {
     for (int i = threadIdx.x; i < s.topkTotal; i += kThreads) out[i] = i < nb ? i : -1;
 }
@@ -154,8 +164,7 @@ __global__ void __launch_bounds__(kThreads)
                      int64_t nbStride, bool cacheRow, int32_t* __restrict__ blocks) {
     extern __shared__ uint32_t rowCache[];
     const int64_t row = blockIdx.x;
-    const int64_t pos = start.get() + row / s.kvHeads;
-    const int64_t qb = pos / s.blockSize, nb = qb + 1;
+    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
     int32_t* out = blocks + row * s.topkTotal;
     if (nb <= s.topkTotal) return denseRow(s, nb, out);
     const Forcing forced(s, qb);
@@ -167,9 +176,8 @@ __global__ void __launch_bounds__(kThreads)
     }
     // With no room left only the forced blocks remain: a cut nothing passes.
     const Cut cut = forced.take > 0 ? radixCut(keys, nb, forced.take, forced) : Cut{~0u, ~0u, 0};
-    emitInOrder(
-        keys, 0, nb, cut, [](int64_t) { return false; }, forced,
-        [&](int rank, int64_t b) { out[rank] = static_cast<int32_t>(b); });
+    emitInOrder(keys, 0, nb, cut, NoBlock{}, forced,
+                [&](int rank, int64_t b) { out[rank] = static_cast<int32_t>(b); });
 }
 
 // ---- the split form, for a few rows of many blocks (a decode step) -------------------------
@@ -184,8 +192,7 @@ __global__ void __launch_bounds__(kThreads)
                             TopkSplit split) {
     const int64_t row = blockIdx.y;
     const int segment = blockIdx.x;
-    const int64_t pos = start.get() + row / s.kvHeads;
-    const int64_t qb = pos / s.blockSize, nb = qb + 1;
+    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
     const int64_t slot = row * split.segments + segment;
     const Forcing forced(s, qb);
     const int64_t lo = segment * split.segmentBlocks, hi = min(nb, lo + split.segmentBlocks);
@@ -202,12 +209,10 @@ __global__ void __launch_bounds__(kThreads)
                                                          [&](int64_t i) { return forced(lo + i); });
     int32_t* ids = split.ids + slot * s.topkTotal;
     uint32_t* kept = split.keys + slot * s.topkTotal;
-    emitInOrder(
-        keys, lo, hi, cut, forced, [](int64_t) { return false; },
-        [&](int rank, int64_t b) {
-            ids[rank] = static_cast<int32_t>(b);
-            kept[rank] = keys[b];
-        });
+    emitInOrder(keys, lo, hi, cut, forced, NoBlock{}, [&](int rank, int64_t b) {
+        ids[rank] = static_cast<int32_t>(b);
+        kept[rank] = keys[b];
+    });
     if (threadIdx.x == 0)
         split.counts[slot] = static_cast<int>(min(candidates, int64_t(forced.take)));
 }
@@ -217,8 +222,7 @@ __global__ void __launch_bounds__(kThreads)
     extern __shared__ uint32_t merged[]; // keys [capacity], then ids [capacity]
     __shared__ int offsets[kMaxTopkSegments + 1];
     const int64_t row = blockIdx.x;
-    const int64_t pos = start.get() + row / s.kvHeads;
-    const int64_t qb = pos / s.blockSize, nb = qb + 1;
+    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
     int32_t* out = blocks + row * s.topkTotal;
     if (nb <= s.topkTotal) return denseRow(s, nb, out);
     const Forcing forced(s, qb);
@@ -249,10 +253,9 @@ __global__ void __launch_bounds__(kThreads)
     for (int64_t b = forced.firstLocal + threadIdx.x; b < nb; b += kThreads)
         out[localAt + b - forced.firstLocal] = int32_t(b);
     if (forced.take > 0) {
-        auto never = [](int64_t) { return false; };
         const Cut cut =
-            count <= forced.take ? takeAll(count) : radixCut(keys, count, forced.take, never);
-        emitInOrder(keys, 0, count, cut, never, never,
+            count <= forced.take ? takeAll(count) : radixCut(keys, count, forced.take, NoBlock{});
+        emitInOrder(keys, 0, count, cut, NoBlock{}, NoBlock{},
                     [&](int rank, int64_t i) { out[forced.initEnd + rank] = ids[i]; });
     }
 }

@@ -43,6 +43,17 @@ void gpuSelect(const SparseSelectParams& p, const SelectionContext& c, const bf1
     out = blocks.download();
 }
 
+// A context of `length` tokens holding random compressed keys only (the raw keys are not needed
+// where nothing is compressed).
+void randomCompressedKeys(SelectionContext& c, const SparseSelectParams& p, int64_t length,
+                          std::mt19937& rng) {
+    c.length = length;
+    c.n1 = compressedCount(length, p.kernel1, p.stride1);
+    c.n2 = compressedCount(length, p.kernel2, p.stride2);
+    c.k1.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n1 * p.dim, rng, 0.5f)));
+    c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
+}
+
 // Median milliseconds of `runs` calls of f on the default stream.
 template <typename F> float medianMs(int runs, F f) {
     cudaEvent_t a, b;
@@ -335,11 +346,7 @@ void TestSparseSelection::topkExactOnItsScores() {
     QFETCH(int, tokens);
     std::mt19937 rng = freshRng();
     SelectionContext c;
-    c.length = length;
-    c.n1 = compressedCount(length, p.kernel1, p.stride1);
-    c.n2 = compressedCount(length, p.kernel2, p.stride2);
-    c.k1.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n1 * p.dim, rng, 0.5f)));
-    c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
+    randomCompressedKeys(c, p, length, rng);
     Queries q;
     makeQueries(q, p, tokens, 3.0f, rng);
     const int64_t start = length - tokens;
@@ -429,11 +436,7 @@ void TestSparseSelection::timing() {
     const int64_t length = int64_t(1) << 20;
     std::mt19937 rng = freshRng();
     SelectionContext c;
-    c.length = length;
-    c.n1 = compressedCount(length, p.kernel1, p.stride1);
-    c.n2 = compressedCount(length, p.kernel2, p.stride2);
-    c.k1.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n1 * p.dim, rng, 0.5f)));
-    c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
+    randomCompressedKeys(c, p, length, rng);
     const int64_t tokens = 4096, start = length - tokens;
     Queries q;
     makeQueries(q, p, tokens, 3.0f, rng);
