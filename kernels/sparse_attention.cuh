@@ -38,14 +38,16 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
                                         size_t workspaceBytes, cudaStream_t stream);
 
 namespace detail {
-// The prefill with an explicit number of warps per thread block (4 or 8), for benchmarks;
-// launchSparseAttentionPrefill picks one itself.
+// The prefill with an explicit number of warps per thread block (4 or 8) and of K/V tiles in
+// its ring (2 to 4; 2 where the block lists leave no room for more), for tests and benchmarks;
+// launchSparseAttentionPrefill picks both itself.
 cudaError_t launchSparseAttentionPrefillWarps(const bf16* q, int64_t qRowStride, int64_t tokens,
                                               int64_t startPosition, int heads, int kvHeads,
                                               int dim, const bf16* keys, const bf16* values,
                                               int64_t kvHeadStride, const int32_t* blocks,
                                               int topkTotal, int blockSize, bf16* out,
-                                              int64_t outRowStride, int warps, cudaStream_t stream);
+                                              int64_t outRowStride, int warps, int stages,
+                                              cudaStream_t stream);
 } // namespace detail
 
 } // namespace folio::kernels

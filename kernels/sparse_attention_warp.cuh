@@ -33,6 +33,42 @@ template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
 }
 
+__device__ __forceinline__ unsigned sharedAddress(const void* p) {
+    return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+// A shared-memory barrier whose phase completes after `count` arrivals.
+__device__ __forceinline__ void mbarrierInit(uint64_t* bar, unsigned count) {
+    asm volatile("mbarrier.init.shared.b64 [%0], %1;\n" ::"r"(sharedAddress(bar)), "r"(count));
+}
+
+// One arrival on `bar` once every cp.async this thread issued so far has landed; it counts
+// toward the arrivals the barrier was initialised with.
+__device__ __forceinline__ void cpAsyncArriveOn(uint64_t* bar) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared.b64 [%0];\n" ::"r"(sharedAddress(bar)));
+}
+
+// Waits until the phase of `bar` with the given parity (0 for its first phase) has completed.
+__device__ __forceinline__ void mbarrierWait(uint64_t* bar, unsigned parity) {
+    const unsigned addr = sharedAddress(bar);
+    unsigned done = 0;
+    while (!done) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared.b64 p, [%1], %2;\n"
+                     " selp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(addr), "r"(parity)
+                     : "memory");
+#else
+        asm volatile("{\n .reg .pred p;\n mbarrier.test_wait.parity.shared.b64 p, [%1], %2;\n"
+                     " selp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(addr), "r"(parity)
+                     : "memory");
+#endif
+    }
+}
+
 __device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const bf16* p) {
     const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
@@ -215,6 +251,16 @@ __device__ __forceinline__ void loadTile(bf16* sK, bf16* sV, const bf16* kHead, 
         cpAsync16(sK + row * kLd + col, kHead + off, valid);
         cpAsync16(sV + row * kLd + col, vHead + off, valid);
     }
+}
+
+// A warp's copy of keys [keyStart, keyStart + nKeys) of one kv head into a tile (rows past
+// nKeys zeroed); `bar`, expecting one arrival per lane, completes a phase once it has landed.
+template <int D>
+__device__ __forceinline__ void loadTileAsync(bf16* sK, bf16* sV, const bf16* kHead,
+                                              const bf16* vHead, int64_t keyStart, int nKeys,
+                                              uint64_t* bar, int lane) {
+    loadTile<D>(sK, sV, kHead, vHead, keyStart, nKeys, lane, 32);
+    cpAsyncArriveOn(bar);
 }
 
 __device__ __forceinline__ int64_t min64(int64_t a, int64_t b) {

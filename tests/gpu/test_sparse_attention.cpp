@@ -105,6 +105,28 @@ std::vector<int32_t> makeBlockLists(const Shape& s, int64_t tokens, int64_t star
     return lists;
 }
 
+// Lists as the selection makes them on random scores, [tokens][kvHeads][topk]: block 0, the
+// 33 local blocks up to the query's own, and the rest drawn at random from the blocks between,
+// so neighbouring tokens share only the forced blocks.
+std::vector<int32_t> makeSelectionLists(const Shape& s, int64_t tokens, int64_t start,
+                                        std::mt19937& rng) {
+    constexpr int kLocal = 33;
+    std::vector<int32_t> lists(size_t(tokens) * s.kvHeads * s.topk, -1);
+    for (int64_t t = 0; t < tokens; ++t) {
+        const int qb = int((start + t) / s.blockSize);
+        for (int g = 0; g < s.kvHeads; ++g) {
+            std::set<int> chosen{0};
+            for (int b = std::max(0, qb - kLocal + 1); b <= qb; ++b) chosen.insert(b);
+            const int between = qb - kLocal; // blocks 1 .. qb - kLocal
+            const int want = std::min<int>(s.topk - int(chosen.size()), std::max(0, between));
+            for (int b : sampleDistinct(rng, between - 1, want)) chosen.insert(b + 1);
+            std::copy(chosen.begin(), chosen.end(),
+                      lists.begin() + (size_t(t) * s.kvHeads + g) * s.topk);
+        }
+    }
+    return lists;
+}
+
 std::vector<int> listOf(const std::vector<int32_t>& lists, const Shape& s, int64_t t, int g) {
     const auto first = lists.begin() + (size_t(t) * s.kvHeads + g) * s.topk;
     return {first, first + s.topk};
@@ -202,7 +224,8 @@ void makePrefill(PrefillData& d, const Shape& s, int64_t tokens, int64_t start, 
     d.qStride = int64_t(s.heads + 2 * s.kvHeads) * s.dim;
     d.outStride = int64_t(s.heads) * s.dim + 8;
     d.q = roundBf16(randomFloats(size_t(tokens) * d.qStride, rng, 1.5f));
-    d.lists = makeBlockLists(s, tokens, start, maxRun, rng);
+    d.lists = maxRun > 0 ? makeBlockLists(s, tokens, start, maxRun, rng)
+                         : makeSelectionLists(s, tokens, start, rng);
     d.dq.upload(toBf16(d.q));
     d.dk.upload(d.cache.k);
     d.dv.upload(d.cache.v);
@@ -210,12 +233,18 @@ void makePrefill(PrefillData& d, const Shape& s, int64_t tokens, int64_t start, 
     d.dout.resize(size_t(tokens) * d.outStride);
 }
 
-cudaError_t runPrefill(PrefillData& d, const Shape& s, int64_t tokens, int64_t start, int warps,
+// The prefill's launch shapes: warps per thread block, K/V tiles in flight.
+struct Variant {
+    int warps, stages;
+};
+constexpr Variant kVariants[] = {{4, 2}, {4, 3}, {4, 4}, {8, 3}, {8, 4}};
+
+cudaError_t runPrefill(PrefillData& d, const Shape& s, int64_t tokens, int64_t start, Variant v,
                        cudaStream_t stream = nullptr) {
     return folio::kernels::detail::launchSparseAttentionPrefillWarps(
         d.dq.get(), d.qStride, tokens, start, s.heads, s.kvHeads, s.dim, d.dk.get(), d.dv.get(),
         d.cache.capacity * s.dim, d.dlists.get(), s.topk, s.blockSize, d.dout.get(), d.outStride,
-        warps, stream);
+        v.warps, v.stages, stream);
 }
 
 double median(std::vector<float> v) {
@@ -357,6 +386,9 @@ void TestSparseAttention::prefill_data() {
     QTest::newRow("real from 0") << 32 << 2 << 128 << 64 << 96 << qint64(2048) << qint64(0) << 16;
     QTest::newRow("real start 12000")
         << 32 << 2 << 128 << 64 << 96 << qint64(4096) << qint64(12000) << 32;
+    // maxRun 0: the lists of the selection on random scores (only forced blocks shared).
+    QTest::newRow("real start 30000, selection lists")
+        << 32 << 2 << 128 << 64 << 96 << qint64(1500) << qint64(30000) << 0;
 }
 
 void TestSparseAttention::prefill() {
@@ -375,12 +407,13 @@ void TestSparseAttention::prefill() {
     makePrefill(d, s, tokens, start, maxRun, rng);
     const std::vector<int64_t> check = tokensToCheck(tokens, start, blockSize, 64, rng);
     const std::vector<float> want = reference(d.cache, d.q, d.qStride, d.lists, start, check);
-    for (int warps : {4, 8}) {
+    for (const Variant v : kVariants) {
         d.dout.poison();
-        CUDA_CHECK(runPrefill(d, s, tokens, start, warps));
+        CUDA_CHECK(runPrefill(d, s, tokens, start, v));
         CUDA_CHECK(cudaDeviceSynchronize());
         checkOutput(d.dout.download(), tokens, d.outStride, heads * dim, check, want);
-        if (QTest::currentTestFailed()) qWarning("failed with %d warps per block", warps);
+        if (QTest::currentTestFailed())
+            qWarning("failed with %d warps per block, %d stages", v.warps, v.stages);
     }
     d.dout.poison();
     CUDA_CHECK(folio::kernels::launchSparseAttentionPrefill(
@@ -466,19 +499,28 @@ void TestSparseAttention::decodeInCudaGraph() {
 void TestSparseAttention::timingRealShape() {
     GPU_OR_SKIP();
     std::mt19937 rng = freshRng();
-    const int64_t tokens = 8192, start = 57344; // every query sees 96 full blocks or more
-    for (int maxRun : {64, 1}) {
+    const int64_t tokens = 8192;
+    // Every query sees 96 full blocks or more. maxRun 0: the selection's lists on random
+    // scores, the last chunk of a 128K prefill, where the cache no longer fits in L2.
+    const struct {
+        int maxRun;
+        int64_t start;
+    } cases[] = {{64, 57344}, {1, 57344}, {0, 131072 - tokens}};
+    for (const auto& c : cases) {
+        const int64_t start = c.start;
         PrefillData d;
-        makePrefill(d, kReal, tokens, start, maxRun, rng);
+        makePrefill(d, kReal, tokens, start, c.maxRun, rng);
         const double flops = usefulFlops(d, kReal, tokens, start);
-        for (int warps : {4, 8}) {
+        for (const Variant v : kVariants) {
             d.dout.poison();
-            CUDA_CHECK(runPrefill(d, kReal, tokens, start, warps));
-            const double ms = medianMs([&] { runPrefill(d, kReal, tokens, start, warps); }, 10);
+            CUDA_CHECK(runPrefill(d, kReal, tokens, start, v));
+            const double ms = medianMs([&] { runPrefill(d, kReal, tokens, start, v); }, 10);
             CUDA_CHECK(cudaGetLastError());
-            qInfo("prefill 8192 tokens x 96 blocks x 64 keys, lists shared in runs of <= %d, %d "
-                  "warps/block: median %.3f ms, %.1f TFLOP/s useful",
-                  maxRun, warps, ms, flops / ms * 1e-9);
+            qInfo("prefill 8192 tokens x 96 blocks x 64 keys from %lld, lists shared in runs of "
+                  "<= %d (0: selection-like), %d warps/block, %d stages: median %.3f ms, %.1f "
+                  "TFLOP/s useful",
+                  static_cast<long long>(start), c.maxRun, v.warps, v.stages, ms,
+                  flops / ms * 1e-9);
         }
         // The timed output is still checked, so this test can fail like the others.
         const std::vector<int64_t> check = tokensToCheck(tokens, start, 64, 32, rng);
