@@ -4,6 +4,10 @@
 #include "bench_model.h"
 #include "bench_snapshot.h"
 #include "cli_args.h"
+#include "kernel_timeline.h"
+#ifdef FOLIO_HAVE_CUPTI
+#include "cupti_recorder.h"
+#endif
 
 #include "backend.h"
 #include "memory_plan.h"
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -29,18 +34,26 @@ const char* kHelp =
     "Usage: folio-bench (--config CONFIG.json --random-weights | --model DIR)\n"
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
-    "                   [--no-graphs] [--snapshot-dir DIR]\n"
+    "                   [--no-graphs] [--snapshot-dir DIR] [--timeline]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
     "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
     "step's kernels one by one instead of replaying a captured CUDA graph (for comparison).\n"
     "--snapshot-dir saves each prefilled context to a state file in DIR, evicts the file from\n"
-    "the page cache and times reopening it in a new context (the file is removed after).\n";
+    "the page cache and times reopening it in a new context (the file is removed after).\n"
+    "--timeline records every kernel, copy and memset on the GPU (CUPTI) and prints, per\n"
+    "context, where the prefill and the decode steps spent their time and where the GPU idled;\n"
+    "recording costs host time between decode steps, so take speeds from a run without it.\n";
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+// GPU clock readings around the timed phases of one context, for the timeline.
+struct PhaseMarks {
+    uint64_t prefillBegin = 0, prefillEnd = 0, decodeBegin = 0, decodeEnd = 0;
+};
 
 struct Row {
     int64_t context = 0;
@@ -50,6 +63,7 @@ struct Row {
     double prefillFraction = 0, decodeFraction = 0;
     folio::bench::SnapshotTiming snapshot;
     bool snapshotRun = false;
+    PhaseMarks marks;
     std::string error;
 };
 
@@ -68,8 +82,11 @@ int argmax(const std::vector<float>& v) {
     return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
+// `gpuClock`, when set, reads the timeline's clock for the phase marks.
 Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, uint64_t seed,
-               const std::optional<std::string>& snapshotDir) {
+               const std::optional<std::string>& snapshotDir,
+               const std::function<uint64_t()>& gpuClock) {
+    auto mark = [&] { return gpuClock ? gpuClock() : 0; };
     Row row;
     row.context = length;
     const sala::ModelConfig& c = backend.model().config;
@@ -87,6 +104,7 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     std::uniform_int_distribution<int> token(3, c.vocabSize - 1);
     std::vector<int> ids(static_cast<size_t>(chunk));
     sala::ForwardOutput out;
+    row.marks.prefillBegin = mark();
     auto start = Clock::now();
     for (int64_t done = 0; done < length;) {
         const int64_t n = std::min<int64_t>(chunk, length - done);
@@ -100,11 +118,13 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     row.prefillSeconds = since(start);
     int next = argmax(out.logits);
     row.ttftSeconds = since(start);
+    row.marks.prefillEnd = mark();
     row.memory = ctx->memory();
     // Decode as generation does: greedy, drawn by the backend (on the GPU for CUDA).
     sala::SamplingParams greedy;
     greedy.temperature = 0;
     sala::Sampler sampler(greedy);
+    row.marks.decodeBegin = mark();
     start = Clock::now();
     for (int i = 0; i < decode; ++i) {
         auto drawn = ctx->forwardSample(std::span<const int>(&next, 1), sampler);
@@ -116,6 +136,7 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
         ++row.decoded;
     }
     const double decodeSeconds = since(start);
+    row.marks.decodeEnd = mark();
     row.decodeTokS = decode > 0 ? decode / decodeSeconds : 0;
     if (snapshotDir) {
         row.snapshotRun = true;
@@ -159,6 +180,35 @@ void printSnapshotTable(const std::vector<Row>& rows) {
                     gib(s.fileBytes), s.saveSeconds, s.syncSeconds, s.reopenSeconds,
                     s.evicted ? "yes" : "no", s.sameNextToken ? "same" : "DIFFERENT");
     }
+}
+
+// Prints where the prefill and the decode steps of one context spent their GPU time and adds
+// the largest entries to its JSON record.
+void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::TimelineRecord>& recs,
+                    nlohmann::json& j) {
+    using namespace folio::bench;
+    const int chunks = static_cast<int>((r.context + chunk - 1) / chunk);
+    const struct {
+        const char* key;
+        uint64_t from, to;
+        int passes;
+    } phases[] = {{"prefill", r.marks.prefillBegin, r.marks.prefillEnd, chunks},
+                  {"decode", r.marks.decodeBegin, r.marks.decodeEnd, r.decoded}};
+    for (const auto& p : phases) {
+        const TimelineSummary s = summarizeTimeline(recs, p.from, p.to);
+        const std::string title = std::string(p.key) + " of context " + std::to_string(r.context) +
+                                  " (" + std::to_string(p.passes) +
+                                  (p.key[0] == 'p' ? " chunks)" : " steps)");
+        std::fputs(formatTimeline(s, title, p.passes, 15).c_str(), stdout);
+        nlohmann::json& out = j["timeline"][p.key];
+        out["span_ms"] = s.span / 1e6;
+        out["busy_ms"] = s.busy / 1e6;
+        for (size_t i = 0; i < s.entries.size() && i < 30; ++i)
+            out["kernels"].push_back({{"name", s.entries[i].name},
+                                      {"count", s.entries[i].count},
+                                      {"ms", s.entries[i].nanoseconds / 1e6}});
+    }
+    std::fflush(stdout);
 }
 
 } // namespace
@@ -229,11 +279,31 @@ int main(int argc, char** argv) {
     }
     std::printf("backend: %s, chunk %d, decode graphs %s\n", (*backend)->name().c_str(),
                 options.prefillChunk, options.decodeGraphs ? "on" : "off");
+    std::function<uint64_t()> gpuClock;
+    std::function<std::vector<folio::bench::TimelineRecord>()> takeRecords;
+#ifdef FOLIO_HAVE_CUPTI
+    std::unique_ptr<folio::bench::CuptiRecorder> recorder;
+    if (args.has("timeline")) {
+        std::string why;
+        recorder = folio::bench::CuptiRecorder::start(why);
+        if (!recorder) {
+            std::fprintf(stderr, "folio-bench: no timeline: %s\n", why.c_str());
+            return 1;
+        }
+        gpuClock = [&] { return recorder->now(); };
+        takeRecords = [&] { return recorder->take(); };
+    }
+#else
+    if (args.has("timeline")) {
+        std::fputs("folio-bench: --timeline needs a build with CUDA 13 and CUPTI\n", stderr);
+        return 2;
+    }
+#endif
     std::vector<Row> rows;
     const sala::ModelConfig& c = (*model)->config;
     for (int64_t length : contexts) {
         Row r = runContext(**backend, length, decode, options.prefillChunk, options.seed,
-                           args.value("snapshot-dir"));
+                           args.value("snapshot-dir"), gpuClock);
         if (r.error.empty() && tflops > 0) {
             r.prefillFraction =
                 folio::bench::prefillFlops(c, length) / r.prefillSeconds / 1e12 / tflops;
@@ -268,6 +338,8 @@ int main(int argc, char** argv) {
                              {"reopen_seconds", r.snapshot.reopenSeconds},
                              {"page_cache_evicted", r.snapshot.evicted},
                              {"same_next_token", r.snapshot.sameNextToken}};
+        if (takeRecords && r.error.empty())
+            reportTimeline(r, options.prefillChunk, takeRecords(), j);
         report["runs"].push_back(j);
     }
     printTable(rows, tflops, gbs);

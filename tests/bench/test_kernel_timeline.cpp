@@ -1,0 +1,110 @@
+// The timeline summaries of folio-bench --timeline on made-up records: names, busy and idle
+// time, the gaps and their neighbours, the phase window and the table.
+
+#include "kernel_timeline.h"
+
+#include <QtTest>
+
+using folio::bench::formatTimeline;
+using folio::bench::shortKernelName;
+using folio::bench::summarizeTimeline;
+using folio::bench::TimelineRecord;
+
+class TestKernelTimeline : public QObject {
+    Q_OBJECT
+private slots:
+    void shortNames();
+    void busyIdleAndEntries();
+    void gapsNameTheirNeighbours();
+    void windowKeepsRecordsStartingInside();
+    void emptyWindow();
+    void tablePerPass();
+};
+
+void TestKernelTimeline::shortNames() {
+    // A template in an anonymous namespace, mangled and demangled.
+    const std::string mangled =
+        "_ZN5folio7kernels12_GLOBAL__N_119sparsePrefillKernelILi128ELi4ELi3EEEvNS1_11PrefillArgsE";
+    QCOMPARE(shortKernelName(mangled), std::string("sparsePrefillKernel"));
+    QCOMPARE(shortKernelName("void folio::kernels::rmsNormKernel<4>(float const*, float*, int)"),
+             std::string("rmsNormKernel"));
+    QCOMPARE(shortKernelName("_Z13siluMulKernelPKfPfi"), std::string("siluMulKernel"));
+    // Not C++ symbols: kept whole.
+    QCOMPARE(shortKernelName("nvjet_sm90_tst_192x192_64x4_1x1_h_bz_coo"),
+             std::string("nvjet_sm90_tst_192x192_64x4_1x1_h_bz_coo"));
+    QCOMPARE(shortKernelName("[memcpy]"), std::string("[memcpy]"));
+}
+
+void TestKernelTimeline::busyIdleAndEntries() {
+    // a: 0-10 and 30-40, b: 5-20 (overlaps a), c: 50-55. Busy: 0-20, 30-40, 50-55 = 35.
+    const std::vector<TimelineRecord> recs = {
+        {"b", 5, 20}, {"a", 0, 10}, {"a", 30, 40}, {"c", 50, 55}};
+    const auto s = summarizeTimeline(recs, 0, 100);
+    QCOMPARE(s.records, int64_t(4));
+    QCOMPARE(s.span, uint64_t(55));
+    QCOMPARE(s.busy, uint64_t(35));
+    QCOMPARE(int(s.entries.size()), 3);
+    QCOMPARE(s.entries[0].name, std::string("a"));
+    QCOMPARE(s.entries[0].count, int64_t(2));
+    QCOMPARE(s.entries[0].nanoseconds, uint64_t(20));
+    QCOMPARE(s.entries[1].name, std::string("b"));
+    QCOMPARE(s.entries[1].nanoseconds, uint64_t(15));
+    QCOMPARE(s.entries[2].name, std::string("c"));
+}
+
+void TestKernelTimeline::gapsNameTheirNeighbours() {
+    // x 0-10, y 2-30 (ends last), gap 30-35, x 35-40, gap 40-60, z 60-61, gap 61-71, x 71-72.
+    const std::vector<TimelineRecord> recs = {
+        {"x", 0, 10}, {"y", 2, 30}, {"x", 35, 40}, {"z", 60, 61}, {"x", 71, 72}};
+    const auto s = summarizeTimeline(recs, 0, 1000);
+    QCOMPARE(s.span - s.busy, uint64_t(5 + 20 + 10));
+    QCOMPARE(int(s.gaps.size()), 3);
+    QCOMPARE(s.gaps[0].before, std::string("x"));
+    QCOMPARE(s.gaps[0].after, std::string("z"));
+    QCOMPARE(s.gaps[0].nanoseconds, uint64_t(20));
+    QCOMPARE(s.gaps[1].before, std::string("z"));
+    QCOMPARE(s.gaps[1].after, std::string("x"));
+    QCOMPARE(s.gaps[2].before, std::string("y")); // not x, which ended before y
+    QCOMPARE(s.gaps[2].after, std::string("x"));
+    QCOMPARE(s.gaps[2].nanoseconds, uint64_t(5));
+}
+
+void TestKernelTimeline::windowKeepsRecordsStartingInside() {
+    const std::vector<TimelineRecord> recs = {
+        {"before", 0, 15}, {"in", 10, 20}, {"in", 25, 200}, {"after", 100, 110}};
+    const auto s = summarizeTimeline(recs, 10, 100);
+    QCOMPARE(s.records, int64_t(2));
+    QCOMPARE(int(s.entries.size()), 1);
+    QCOMPARE(s.entries[0].name, std::string("in"));
+    QCOMPARE(s.span, uint64_t(190)); // a record that starts inside counts whole
+    QCOMPARE(s.busy, uint64_t(10 + 175));
+}
+
+void TestKernelTimeline::emptyWindow() {
+    const std::vector<TimelineRecord> recs = {{"a", 0, 10}};
+    const auto s = summarizeTimeline(recs, 20, 30);
+    QCOMPARE(s.records, int64_t(0));
+    QCOMPARE(s.span, uint64_t(0));
+    QVERIFY(s.entries.empty() && s.gaps.empty());
+    QVERIFY(!formatTimeline(s, "nothing", 1, 5).empty());
+}
+
+void TestKernelTimeline::tablePerPass() {
+    // Two passes of 4 ms kernel "k" and 1 ms "m", 1 ms idle between passes.
+    const std::vector<TimelineRecord> recs = {{"k", 0, 4'000'000},
+                                              {"m", 4'000'000, 5'000'000},
+                                              {"k", 6'000'000, 10'000'000},
+                                              {"m", 10'000'000, 11'000'000}};
+    const auto s = summarizeTimeline(recs, 0, 20'000'000);
+    const QString table = QString::fromStdString(formatTimeline(s, "prefill", 2, 5));
+    QVERIFY2(table.contains("prefill: 4 records, span 5.500 ms per pass, GPU busy 5.000, idle "
+                            "0.500"),
+             qPrintable(table));
+    QVERIFY(table.contains("| k | 2 | 4.000 | 80.0 % |"));
+    QVERIFY(table.contains("| m | 2 | 1.000 | 20.0 % |"));
+    QVERIFY(table.indexOf("| k |") < table.indexOf("| m |"));
+    QVERIFY(table.contains("| m | k | 1 | 0.500 |"));
+}
+
+QTEST_GUILESS_MAIN(TestKernelTimeline)
+#include "test_kernel_timeline.moc"
