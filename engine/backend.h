@@ -85,6 +85,7 @@ struct BackendOptions {
     bool randomWeights = false; // CUDA: random weights of the model's shapes (benchmarks)
     uint64_t seed = 1;
     bool decodeGraphs = true; // CUDA: replay each one-token step as one captured CUDA graph
+    bool warmUp = true;       // CUDA: load the kernels with a scratch chunk before returning
 };
 
 // True when this build has the CUDA backend and a CUDA GPU is usable; `why` says why not.

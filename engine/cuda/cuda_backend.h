@@ -18,6 +18,7 @@ struct CudaBackendOptions {
     bool randomWeights = false; // build random weights of the model's config (benchmarks)
     uint64_t seed = 1;
     bool decodeGraphs = true; // one-token steps replay a captured graph instead of launching
+    bool warmUp = true;       // run one chunk and one step while loading (see warmUp)
 };
 
 class CudaBackend final : public Backend {
@@ -38,10 +39,13 @@ public:
     // The plan for the memory free after the weights were placed.
     const MemoryPlan& plan() const { return plan_; }
     std::string deviceName() const { return deviceName_; }
+    // Tokens the load-time warm-up ran through its scratch context (0: none).
+    int64_t warmUpTokens() const { return warmUpTokens_; }
 
 private:
     CudaBackend() = default;
     Status init(std::shared_ptr<const Model> model, const CudaBackendOptions& options);
+    Status warmUp();
 
     std::shared_ptr<const Model> model_;
     CudaBackendOptions options_;
@@ -51,6 +55,7 @@ private:
     Gemm gemm_;
     MemoryPlan plan_;
     std::string deviceName_;
+    int64_t warmUpTokens_ = 0;
 };
 
 // True when a CUDA device can be used; `why` says why not.

@@ -24,6 +24,7 @@ private slots:
     void cpuStateLoadsOnGpu();
     void refusesWhatDoesNotFit();
     void decodeGraphMatchesDirectLaunches();
+    void warmUpLeavesNoTrace();
 
 private:
     QTemporaryDir tmp_;
@@ -239,6 +240,30 @@ void TestCudaBackend::decodeGraphMatchesDirectLaunches() {
         else
             QVERIFY(gputest::relativeL2(rowsA[i].data(), rowsB[i].data(), rowsA[i].size()) < 1e-2);
     }
+}
+
+// The load-time warm-up runs a scratch chunk and a decode step: afterwards a context must
+// compute exactly what a context of a backend without warm-up computes.
+void TestCudaBackend::warmUpLeavesNoTrace() {
+    sala::BackendOptions cold;
+    cold.warmUp = false;
+    auto warm = backendFor(realModel_, sala::BackendKind::Cuda);
+    auto plain = backendFor(realModel_, sala::BackendKind::Cuda, cold);
+    const auto* warmCuda = dynamic_cast<const sala::cuda::CudaBackend*>(warm.get());
+    const auto* plainCuda = dynamic_cast<const sala::cuda::CudaBackend*>(plain.get());
+    QVERIFY(warmCuda && plainCuda);
+    QVERIFY(warmCuda->warmUpTokens() > 1);
+    QCOMPARE(plainCuda->warmUpTokens(), int64_t(0));
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(900, 1024, rng); // selection by score too
+    const std::vector<int> steps = randomTokens(24, 1024, rng);
+    auto a = contextOf(*warm);
+    auto b = contextOf(*plain);
+    const auto rowsA = runSequence(*a, prompt, 512, steps);
+    const auto rowsB = runSequence(*b, prompt, 512, steps);
+    QCOMPARE(rowsA.size(), steps.size() + 1);
+    for (size_t i = 0; i < rowsA.size(); ++i)
+        QVERIFY2(rowsA[i] == rowsB[i], qPrintable(QString("row %1 differs").arg(i)));
 }
 
 QTEST_GUILESS_MAIN(TestCudaBackend)
