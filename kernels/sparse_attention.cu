@@ -526,6 +526,19 @@ cudaError_t dispatchPrefill(int dim, const PrefillArgs& a, unsigned gridX, cudaS
     }
 }
 
+template <int WARPS>
+cudaError_t dispatchStages(int stages, int dim, const PrefillArgs& a, unsigned gridX,
+                           cudaStream_t s) {
+    switch (stages) {
+    case 4:
+        return dispatchPrefill<WARPS, 4>(dim, a, gridX, s);
+    case 3:
+        return dispatchPrefill<WARPS, 3>(dim, a, gridX, s);
+    default:
+        return dispatchPrefill<WARPS, 2>(dim, a, gridX, s);
+    }
+}
+
 // The prefill's shape for the engine (see timingRealShape in the GPU suite for the others).
 constexpr int kPrefillWarps = 4;
 constexpr int kPrefillStages = 3;
@@ -560,13 +573,8 @@ cudaError_t launchSparseAttentionPrefillWarps(const bf16* q, int64_t qRowStride,
                   0,      scaleLog2(dim)};
     a.slots = std::min((warps * 16 - 1) / group + 2, warps * 16);
     const unsigned gridX = static_cast<unsigned>(tiles);
-    if (warps == 8)
-        return stages == 4   ? dispatchPrefill<8, 4>(dim, a, gridX, stream)
-               : stages == 3 ? dispatchPrefill<8, 3>(dim, a, gridX, stream)
-                             : dispatchPrefill<8, 2>(dim, a, gridX, stream);
-    return stages == 4   ? dispatchPrefill<4, 4>(dim, a, gridX, stream)
-           : stages == 3 ? dispatchPrefill<4, 3>(dim, a, gridX, stream)
-                         : dispatchPrefill<4, 2>(dim, a, gridX, stream);
+    return warps == 8 ? dispatchStages<8>(stages, dim, a, gridX, stream)
+                      : dispatchStages<4>(stages, dim, a, gridX, stream);
 }
 
 } // namespace detail

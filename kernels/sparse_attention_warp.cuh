@@ -17,9 +17,13 @@ constexpr float kLog2e = 1.4426950408889634f;
 
 // ---- PTX wrappers -------------------------------------------------------------------------
 
+__device__ __forceinline__ unsigned sharedAddress(const void* p) {
+    return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
 // Copies 16 bytes; with `valid` false the destination is zero-filled and nothing is read.
 __device__ __forceinline__ void cpAsync16(void* smem, const void* gmem, bool valid) {
-    const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    const unsigned dst = sharedAddress(smem);
     const int srcBytes = valid ? 16 : 0;
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
                  "r"(srcBytes));
@@ -31,10 +35,6 @@ __device__ __forceinline__ void cpAsyncCommit() {
 
 template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
-}
-
-__device__ __forceinline__ unsigned sharedAddress(const void* p) {
-    return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
 // A shared-memory barrier whose phase completes after `count` arrivals.
@@ -49,35 +49,33 @@ __device__ __forceinline__ void cpAsyncArriveOn(uint64_t* bar) {
 }
 
 // Waits until the phase of `bar` with the given parity (0 for its first phase) has completed.
+// Hopper's try_wait lets the warp sleep in the hardware for a while; older chips poll.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define FOLIO_MBARRIER_WAIT "mbarrier.try_wait.parity.shared.b64"
+#else
+#define FOLIO_MBARRIER_WAIT "mbarrier.test_wait.parity.shared.b64"
+#endif
 __device__ __forceinline__ void mbarrierWait(uint64_t* bar, unsigned parity) {
     const unsigned addr = sharedAddress(bar);
     unsigned done = 0;
-    while (!done) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared.b64 p, [%1], %2;\n"
+    while (!done)
+        asm volatile("{\n .reg .pred p;\n " FOLIO_MBARRIER_WAIT " p, [%1], %2;\n"
                      " selp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done)
                      : "r"(addr), "r"(parity)
                      : "memory");
-#else
-        asm volatile("{\n .reg .pred p;\n mbarrier.test_wait.parity.shared.b64 p, [%1], %2;\n"
-                     " selp.u32 %0, 1, 0, p;\n}\n"
-                     : "=r"(done)
-                     : "r"(addr), "r"(parity)
-                     : "memory");
-#endif
-    }
 }
+#undef FOLIO_MBARRIER_WAIT
 
 __device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const bf16* p) {
-    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    const unsigned a = sharedAddress(p);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(a));
 }
 
 __device__ __forceinline__ void ldmatrixX4Trans(uint32_t (&r)[4], const bf16* p) {
-    const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+    const unsigned a = sharedAddress(p);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(a));
