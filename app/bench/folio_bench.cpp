@@ -194,13 +194,13 @@ void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::Tim
         const char* key;
         uint64_t from, to;
         int passes;
-    } phases[] = {{"prefill", r.marks.prefillBegin, r.marks.prefillEnd, chunks},
-                  {"decode", r.marks.decodeBegin, r.marks.decodeEnd, r.decoded}};
+        const char* passName;
+    } phases[] = {{"prefill", r.marks.prefillBegin, r.marks.prefillEnd, chunks, "chunks"},
+                  {"decode", r.marks.decodeBegin, r.marks.decodeEnd, r.decoded, "steps"}};
     for (const auto& p : phases) {
         const TimelineSummary s = summarizeTimeline(recs, p.from, p.to);
         const std::string title = std::string(p.key) + " of context " + std::to_string(r.context) +
-                                  " (" + std::to_string(p.passes) +
-                                  (p.key[0] == 'p' ? " chunks)" : " steps)");
+                                  " (" + std::to_string(p.passes) + " " + p.passName + ")";
         std::fputs(formatTimeline(s, title, p.passes, 15).c_str(), stdout);
         nlohmann::json& out = j["timeline"][p.key];
         out["span_ms"] = s.span / 1e6;

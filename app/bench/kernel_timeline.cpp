@@ -61,11 +61,18 @@ TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, ui
     if (in.empty()) return s;
     std::map<std::string, TimelineEntry> entries;
     std::map<std::pair<std::string, std::string>, TimelineGap> gaps;
+    // A phase launches a few dozen kernels thousands of times: demangle each name once.
+    std::map<std::string, std::string> shortNames;
+    auto shortOf = [&](const std::string& raw) -> const std::string& {
+        auto it = shortNames.find(raw);
+        if (it == shortNames.end()) it = shortNames.emplace(raw, shortKernelName(raw)).first;
+        return it->second;
+    };
     uint64_t coveredFrom = in.front()->start, coveredTo = in.front()->end;
-    std::string last = shortKernelName(in.front()->name);
+    std::string last; // set by the first record, which ends at coveredTo
     for (size_t i = 0; i < in.size(); ++i) {
         const TimelineRecord& r = *in[i];
-        const std::string name = shortKernelName(r.name);
+        const std::string& name = shortOf(r.name);
         TimelineEntry& e = entries[name];
         e.name = name;
         ++e.count;
