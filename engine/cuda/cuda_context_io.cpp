@@ -56,9 +56,9 @@ public:
     static constexpr size_t kMaxBytes = 32u << 20;
 
     ~StagingBuffers() { release(); }
-    Status ensure(size_t bytes) {
+    void ensure(size_t bytes) {
         bytes = std::min(bytes, kMaxBytes);
-        if (bytes <= bytes_) return {};
+        if (bytes <= bytes_) return;
         release();
         for (void*& p : pinned_) {
             if (cudaMallocHost(&p, bytes) != cudaSuccess) {
@@ -68,12 +68,11 @@ public:
                 fallback_.assign(kCount, std::vector<char>(bytes));
                 for (int i = 0; i < kCount; ++i) pointers_[i] = fallback_[i].data();
                 bytes_ = bytes;
-                return {};
+                return;
             }
         }
         for (int i = 0; i < kCount; ++i) pointers_[i] = pinned_[i];
         bytes_ = bytes;
-        return {};
     }
     void* const* data() const { return pointers_; }
     size_t bytes() const { return bytes_; }
@@ -152,16 +151,15 @@ Status CudaContext::load(const std::filesystem::path& file) {
             Status st;
             if (info.type == SectionType::BF16 && info.bytes == uint64_t(n * d * 2) && n > 0) {
                 // The section streams from the disk through the staging buffers to the GPU.
-                st = staging.ensure(info.bytes);
-                if (st.ok())
-                    st = reader->readPieces(
-                        info.bytes, staging.data(), StagingBuffers::kCount, staging.bytes(),
-                        [&](const void* piece, size_t bytes) -> Status {
-                            SALA_CUDA(cudaMemcpyAsync(dst, piece, bytes, cudaMemcpyHostToDevice,
-                                                      stream_));
-                            dst += bytes;
-                            return cudaStatus(cudaStreamSynchronize(stream_), "state upload");
-                        });
+                staging.ensure(info.bytes);
+                st = reader->readPieces(
+                    info.bytes, staging.data(), StagingBuffers::kCount, staging.bytes(),
+                    [&](const void* piece, size_t bytes) -> Status {
+                        SALA_CUDA(
+                            cudaMemcpyAsync(dst, piece, bytes, cudaMemcpyHostToDevice, stream_));
+                        dst += bytes;
+                        return cudaStatus(cudaStreamSynchronize(stream_), "state upload");
+                    });
             } else {
                 st = readAsBf16(*reader, info, uint64_t(n * d), host);
                 if (st.ok() && n > 0)
