@@ -52,6 +52,15 @@ std::string writeFile(const QTemporaryDir& dir, const char* name,
     return path;
 }
 
+// The reader of `path`, at its first section (described in `info`).
+sala::ContextFileReader readerAtFirstSection(const std::string& path, sala::SectionInfo& info) {
+    auto reader = sala::ContextFileReader::open(path, kFingerprint);
+    if (!reader) qFatal("%s", reader.error().message.c_str());
+    auto more = reader->next(info);
+    if (!more || !*more) qFatal("%s: no first section", path.c_str());
+    return std::move(reader).value();
+}
+
 struct Buffers {
     Buffers(int count, size_t bytes) : storage(count, std::vector<unsigned char>(bytes)) {
         for (auto& s : storage) pointers.push_back(s.data());
@@ -107,32 +116,30 @@ void TestContextFile::piecesArriveInOrder() {
     const std::vector<std::vector<unsigned char>> payloads = {randomBytes(bytes, rng),
                                                               randomBytes(333, rng)};
     const std::string path = writeFile(tmp_, "pieces.state", payloads);
-    auto reader = sala::ContextFileReader::open(path, kFingerprint);
-    QVERIFY(reader.ok());
     sala::SectionInfo info;
-    QVERIFY(*reader->next(info));
+    auto reader = readerAtFirstSection(path, info);
     Buffers b(buffers, size_t(pieceBytes));
     std::vector<unsigned char> got;
     int calls = 0;
-    auto st = reader->readPieces(info.bytes, b.pointers.data(), buffers, size_t(pieceBytes),
-                                 [&](const void* piece, size_t n) -> sala::Status {
-                                     if (n == 0 || n > size_t(pieceBytes))
-                                         return sala::makeError(sala::ErrorCode::Internal,
-                                                                "bad piece size");
-                                     const auto* p = static_cast<const unsigned char*>(piece);
-                                     got.insert(got.end(), p, p + n);
-                                     ++calls;
-                                     return {};
-                                 });
+    auto st = reader.readPieces(info.bytes, b.pointers.data(), buffers, size_t(pieceBytes),
+                                [&](const void* piece, size_t n) -> sala::Status {
+                                    if (n == 0 || n > size_t(pieceBytes))
+                                        return sala::makeError(sala::ErrorCode::Internal,
+                                                               "bad piece size");
+                                    const auto* p = static_cast<const unsigned char*>(piece);
+                                    got.insert(got.end(), p, p + n);
+                                    ++calls;
+                                    return {};
+                                });
     QVERIFY2(st.ok(), st.ok() ? "" : st.error().message.c_str());
     QVERIFY(got == payloads[0]);
     QCOMPARE(calls, (bytes + pieceBytes - 1) / pieceBytes);
     // The file position is where the next section starts.
-    QVERIFY(*reader->next(info));
+    QVERIFY(*reader.next(info));
     std::vector<unsigned char> second(info.bytes);
-    QVERIFY(reader->read(second.data(), info.bytes).ok());
+    QVERIFY(reader.read(second.data(), info.bytes).ok());
     QVERIFY(second == payloads[1]);
-    QVERIFY(!*reader->next(info));
+    QVERIFY(!*reader.next(info));
 }
 
 void TestContextFile::damagedPieceFailsChecksum() {
@@ -148,13 +155,11 @@ void TestContextFile::damagedPieceFailsChecksum() {
         f.seekp(20000);
         f.write(&c, 1);
     }
-    auto reader = sala::ContextFileReader::open(path, kFingerprint);
-    QVERIFY(reader.ok());
     sala::SectionInfo info;
-    QVERIFY(*reader->next(info));
+    auto reader = readerAtFirstSection(path, info);
     Buffers b(2, 4096);
-    auto st = reader->readPieces(info.bytes, b.pointers.data(), 2, 4096,
-                                 [](const void*, size_t) { return sala::Status{}; });
+    auto st = reader.readPieces(info.bytes, b.pointers.data(), 2, 4096,
+                                [](const void*, size_t) { return sala::Status{}; });
     QVERIFY(!st.ok());
     QVERIFY(QString::fromStdString(st.error().message).contains("checksum"));
 }
@@ -162,13 +167,11 @@ void TestContextFile::damagedPieceFailsChecksum() {
 void TestContextFile::sinkErrorStopsReading() {
     std::mt19937 rng(std::random_device{}());
     const std::string path = writeFile(tmp_, "sink.state", {randomBytes(200000, rng)});
-    auto reader = sala::ContextFileReader::open(path, kFingerprint);
-    QVERIFY(reader.ok());
     sala::SectionInfo info;
-    QVERIFY(*reader->next(info));
+    auto reader = readerAtFirstSection(path, info);
     Buffers b(2, 1024);
     int calls = 0;
-    auto st = reader->readPieces(
+    auto st = reader.readPieces(
         info.bytes, b.pointers.data(), 2, 1024, [&](const void*, size_t) -> sala::Status {
             if (++calls == 3)
                 return sala::makeError(sala::ErrorCode::OutOfMemory, "the consumer gave up");
@@ -182,15 +185,13 @@ void TestContextFile::sinkErrorStopsReading() {
 void TestContextFile::refusesBadArguments() {
     std::mt19937 rng(std::random_device{}());
     const std::string path = writeFile(tmp_, "args.state", {randomBytes(100, rng)});
-    auto reader = sala::ContextFileReader::open(path, kFingerprint);
-    QVERIFY(reader.ok());
     sala::SectionInfo info;
-    QVERIFY(*reader->next(info));
+    auto reader = readerAtFirstSection(path, info);
     Buffers b(1, 64);
     auto sink = [](const void*, size_t) { return sala::Status{}; };
-    QVERIFY(!reader->readPieces(info.bytes + 1, b.pointers.data(), 1, 64, sink).ok());
-    QVERIFY(!reader->readPieces(info.bytes, b.pointers.data(), 0, 64, sink).ok());
-    QVERIFY(!reader->readPieces(info.bytes, b.pointers.data(), 1, 0, sink).ok());
+    QVERIFY(!reader.readPieces(info.bytes + 1, b.pointers.data(), 1, 64, sink).ok());
+    QVERIFY(!reader.readPieces(info.bytes, b.pointers.data(), 0, 64, sink).ok());
+    QVERIFY(!reader.readPieces(info.bytes, b.pointers.data(), 1, 0, sink).ok());
 }
 
 QTEST_GUILESS_MAIN(TestContextFile)
