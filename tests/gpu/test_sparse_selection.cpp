@@ -28,10 +28,11 @@ namespace {
 
 constexpr double kCompressL2Tol = 4e-3;
 
-// Runs the GPU selection; every output starts as a sentinel so unwritten entries show.
+// Runs the GPU selection; every output starts as a sentinel so unwritten entries show. With
+// `workspace`, also returns what the selection left in its (poisoned) workspace.
 void gpuSelect(const SparseSelectParams& p, const SelectionContext& c, const bf16* q,
                int64_t rowStride, int64_t tokens, int64_t start, size_t workspaceBytes,
-               std::vector<int32_t>& out) {
+               std::vector<int32_t>& out, std::vector<char>* workspace = nullptr) {
     DeviceBuffer<int32_t> blocks(size_t(tokens) * p.kvHeads * p.topkTotal);
     CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
     DeviceBuffer<char> ws(std::max<size_t>(workspaceBytes, 1));
@@ -41,6 +42,7 @@ void gpuSelect(const SparseSelectParams& p, const SelectionContext& c, const bf1
                                                   blocks.get(), ws.get(), workspaceBytes, nullptr));
     CUDA_CHECK(cudaDeviceSynchronize());
     out = blocks.download();
+    if (workspace) *workspace = ws.download();
 }
 
 // A context of `length` tokens holding random compressed keys only (the raw keys are not needed
@@ -350,16 +352,11 @@ void TestSparseSelection::topkExactOnItsScores() {
     Queries q;
     makeQueries(q, p, tokens, 3.0f, rng);
     const int64_t start = length - tokens;
-    const size_t wsBytes = folio::kernels::sparseSelectWorkspace(p, tokens, length - 1);
-    DeviceBuffer<char> ws(wsBytes);
-    ws.poison();
-    DeviceBuffer<int32_t> blocks(size_t(tokens) * p.kvHeads * p.topkTotal);
-    CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
-    CUDA_CHECK(folio::kernels::launchSparseSelect(
-        p, q.device.get(), q.rowStride, tokens, start, c.k1.get(), c.n1 * p.dim, c.k2.get(),
-        c.n2 * p.dim, blocks.get(), ws.get(), wsBytes, nullptr));
-    const std::vector<int32_t> got = blocks.download();
-    const std::vector<char> raw = ws.download();
+    std::vector<int32_t> got;
+    std::vector<char> raw;
+    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start,
+              folio::kernels::sparseSelectWorkspace(p, tokens, length - 1), got, &raw);
+    if (QTest::currentTestFailed()) return;
     const int64_t nbStride = (length - 1) / p.blockSize + 1;
     std::vector<uint32_t> keys(size_t(tokens) * p.kvHeads * nbStride);
     std::memcpy(keys.data(), raw.data(), keys.size() * sizeof(uint32_t));
