@@ -198,23 +198,30 @@ Result<bool> ContextFileReader::next(SectionInfo& info) {
     return true;
 }
 
-Status ContextFileReader::read(void* data, uint64_t bytes) {
+Status ContextFileReader::checkReadable(uint64_t bytes) const {
     if (!pending_ || bytes != current_.bytes)
         return makeError(ErrorCode::Internal, "context file: read outside a section");
+    return {};
+}
+
+Status ContextFileReader::checkChecksum(uint64_t sum) const {
+    if (sum != currentChecksum_) return fileError(path_, "damaged data (checksum mismatch)");
+    return {};
+}
+
+Status ContextFileReader::read(void* data, uint64_t bytes) {
+    SALA_TRY(checkReadable(bytes));
     if (bytes > 0 && std::fread(data, 1, bytes, file_.get()) != bytes)
         return fileError(path_, "truncated section");
     pending_ = false;
-    if (checksum64(data, bytes) != currentChecksum_)
-        return fileError(path_, "damaged data (checksum mismatch)");
-    return {};
+    return checkChecksum(checksum64(data, bytes));
 }
 
 Status
 ContextFileReader::readPieces(uint64_t bytes, void* const* buffers, int bufferCount,
                               size_t pieceBytes,
                               const std::function<Status(const void* piece, size_t n)>& sink) {
-    if (!pending_ || bytes != current_.bytes)
-        return makeError(ErrorCode::Internal, "context file: read outside a section");
+    SALA_TRY(checkReadable(bytes));
     if (bufferCount < 1 || pieceBytes == 0)
         return makeError(ErrorCode::InvalidArgument, "context file: no buffers to read into");
     pending_ = false;
@@ -270,9 +277,7 @@ ContextFileReader::readPieces(uint64_t bytes, void* const* buffers, int bufferCo
     }
     reader.join();
     if (!st.ok()) return st;
-    if (sum.finish() != currentChecksum_)
-        return fileError(path_, "damaged data (checksum mismatch)");
-    return {};
+    return checkChecksum(sum.finish());
 }
 
 } // namespace sala

@@ -90,6 +90,11 @@ public:
                       const std::function<Status(const void* piece, size_t n)>& sink);
 
 private:
+    // Whether `bytes` is the whole payload of a section that next() announced and nothing read.
+    Status checkReadable(uint64_t bytes) const;
+    // Whether `sum` is the payload checksum the section header gave.
+    Status checkChecksum(uint64_t sum) const;
+
     std::filesystem::path path_;
     std::unique_ptr<std::FILE, FileCloser> file_;
     ContextFileHeader header_;
