@@ -35,6 +35,28 @@ __device__ __forceinline__ float loadRow(const T* row, int width, float (&v)[kSl
     return sumSq;
 }
 
+// With 16-byte vectors a thread has at most 4 slots, and the norm weights (and gates) of its
+// slots are loaded before the sum: issued with the row's loads, they cost no second memory round
+// trip after the block-wide reduction. Narrow vectors load them after the sum, slot by slot, as the
+// registers of all three would not fit.
+template <int V> constexpr bool kEarly = kSlots<V> <= 4;
+
+template <int V, typename T>
+__device__ __forceinline__ void loadSlotsEarly(const T* p, int width, float (&v)[kSlots<V>][V]) {
+    if constexpr (kEarly<V>) {
+#pragma unroll
+        for (int k = 0; k < kSlots<V>; ++k) {
+            const int i = (threadIdx.x + k * blockDim.x) * V;
+            if (i < width) loadVec<V>(p + i, v[k]);
+        }
+    }
+}
+
+template <int V, typename T>
+__device__ __forceinline__ void loadSlotLate(const T* p, int i, float (&v)[V]) {
+    if constexpr (!kEarly<V>) loadVec<V>(p + i, v);
+}
+
 __device__ __forceinline__ float invRms(float sumSq, int width, float eps, float* scratch) {
     const float total = blockSum(sumSq, scratch);
     return 1.0f / sqrtf(total / float(width) + eps);
@@ -47,17 +69,18 @@ __global__ void __launch_bounds__(kMaxThreads)
                   int64_t outStride, float* __restrict__ outF32) {
     __shared__ float scratch[32];
     const int64_t r = blockIdx.x;
+    float w[kSlots<V>][V];
+    loadSlotsEarly<V>(weight, width, w);
     float v[kSlots<V>][V];
     const float inv = invRms(loadRow<V>(x + r * xStride, width, v), width, eps, scratch);
 #pragma unroll
     for (int k = 0; k < kSlots<V>; ++k) {
         const int i = (threadIdx.x + k * blockDim.x) * V;
         if (i >= width) continue;
-        float w[V];
-        loadVec<V>(weight + i, w);
+        loadSlotLate<V>(weight, i, w[k]);
         // Same association as the CPU twin: (x * inv) * w.
 #pragma unroll
-        for (int j = 0; j < V; ++j) v[k][j] = v[k][j] * inv * w[j];
+        for (int j = 0; j < V; ++j) v[k][j] = v[k][j] * inv * w[k][j];
         storeVec<V>(out + r * outStride + i, v[k]);
         if (outF32) storeVec<V>(outF32 + r * width + i, v[k]);
     }
@@ -70,6 +93,9 @@ __global__ void __launch_bounds__(kMaxThreads)
     __shared__ float scratch[32];
     const int64_t r = blockIdx.x;
     bf16* row = o + r * oStride;
+    float w[kSlots<V>][V], g[kSlots<V>][V];
+    if (normWeight) loadSlotsEarly<V>(normWeight, width, w);
+    if (gate) loadSlotsEarly<V>(gate + r * gateStride, width, g);
     float v[kSlots<V>][V];
     const float sumSq = loadRow<V>(row, width, v);
     const float inv = normWeight ? invRms(sumSq, width, eps, scratch) : 1.0f;
@@ -78,16 +104,14 @@ __global__ void __launch_bounds__(kMaxThreads)
         const int i = (threadIdx.x + k * blockDim.x) * V;
         if (i >= width) continue;
         if (normWeight) {
-            float w[V];
-            loadVec<V>(normWeight + i, w);
+            loadSlotLate<V>(normWeight, i, w[k]);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[k][j] = v[k][j] * inv * w[j];
+            for (int j = 0; j < V; ++j) v[k][j] = v[k][j] * inv * w[k][j];
         }
         if (gate) {
-            float g[V];
-            loadVec<V>(gate + r * gateStride + i, g);
+            loadSlotLate<V>(gate + r * gateStride, i, g[k]);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[k][j] *= 1.0f / (1.0f + expf(-g[j]));
+            for (int j = 0; j < V; ++j) v[k][j] *= 1.0f / (1.0f + expf(-g[k][j]));
         }
         storeVec<V>(row + i, v[k]);
     }
