@@ -17,6 +17,7 @@ constexpr int64_t kMaxConvertBlocks = 1 << 16;
 template <int V>
 __global__ void siluMulKernel(const bf16* __restrict__ gateUp, int64_t rowStride, int64_t rows,
                               int inter, bf16* __restrict__ out, int64_t outStride) {
+    waitForPrecedingKernel();
     const int i = (blockIdx.x * blockDim.x + threadIdx.x) * V;
     if (i >= inter) return;
     for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
@@ -82,9 +83,8 @@ cudaError_t launchSiluMul(const bf16* gateUp, int64_t rowStride, int64_t rows, i
         const unsigned threads = std::min(kThreads, detail::roundUpWarp(vectors));
         const dim3 grid(ceilDiv(vectors, threads),
                         static_cast<unsigned>(std::min(rows, kMaxGridY)));
-        siluMulKernel<V>
-            <<<grid, threads, 0, stream>>>(gateUp, rowStride, rows, inter, out, outStride);
-        return cudaGetLastError();
+        return launchDependent(siluMulKernel<V>, grid, threads, 0, stream, gateUp, rowStride, rows,
+                               inter, out, outStride);
     });
 }
 

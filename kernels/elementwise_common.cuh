@@ -2,6 +2,7 @@
 // Device helpers shared by the bandwidth-bound kernels (embedding, norms, rope, activations):
 // vector loads/stores of up to 16 bytes and warp/block sums. Included by .cu files only.
 
+#include "dependent_launch.cuh"
 #include "kernel_common.cuh"
 
 #include <cstddef>

@@ -15,6 +15,7 @@ template <int V>
 __global__ void embeddingKernel(const bf16* __restrict__ table, int64_t vocab, int hidden,
                                 const int32_t* __restrict__ ids, float scale,
                                 float* __restrict__ h) {
+    waitForPrecedingKernel();
     const int64_t t = blockIdx.x;
     const int32_t id = ids[t];
     float* out = h + t * hidden;
@@ -38,9 +39,8 @@ template <int V>
 cudaError_t launchWith(const bf16* table, int64_t vocab, int hidden, const int32_t* ids,
                        int64_t tokens, float scale, float* h, cudaStream_t stream) {
     const unsigned threads = std::min(256u, detail::roundUpWarp(hidden / V));
-    embeddingKernel<V><<<static_cast<unsigned>(tokens), threads, 0, stream>>>(table, vocab, hidden,
-                                                                              ids, scale, h);
-    return cudaGetLastError();
+    return launchDependent(embeddingKernel<V>, static_cast<unsigned>(tokens), threads, 0, stream,
+                           table, vocab, hidden, ids, scale, h);
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include "dependent_launch.cuh"
 #include "kv_cache.cuh"
 
 namespace folio::kernels {
@@ -7,6 +8,7 @@ namespace {
 __global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStride, int64_t tokens,
                                int kvHeads, int dim, bf16* __restrict__ dst, int64_t dstHeadStride,
                                Position startPosition, int vec) {
+    waitForPrecedingKernel();
     const int64_t perRow = int64_t(kvHeads) * dim / vec;
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= tokens * perRow) return;
@@ -34,9 +36,8 @@ cudaError_t launchAppendKv(const bf16* src, int64_t srcRowStride, int64_t tokens
                          reinterpret_cast<uintptr_t>(dst) % 16 == 0;
     const int vec = aligned ? 8 : 1;
     const int64_t total = tokens * kvHeads * dim / vec;
-    appendKvKernel<<<ceilDiv(total, 256), 256, 0, stream>>>(src, srcRowStride, tokens, kvHeads, dim,
-                                                            dst, dstHeadStride, startPosition, vec);
-    return cudaGetLastError();
+    return launchDependent(appendKvKernel, ceilDiv(total, 256), 256, 0, stream, src, srcRowStride,
+                           tokens, kvHeads, dim, dst, dstHeadStride, startPosition, vec);
 }
 
 } // namespace folio::kernels

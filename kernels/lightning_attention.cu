@@ -1,3 +1,4 @@
+#include "dependent_launch.cuh"
 #include "lightning_attention.cuh"
 
 #include <cuda_pipeline.h>
@@ -397,6 +398,7 @@ template <int D> cudaError_t prefill(PrefillParams p, int heads, cudaStream_t st
 template <int D>
 __global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k, const bf16* v,
                                                     const float* slopes, float* state, bf16* out) {
+    waitForPrecedingKernel();
     constexpr int kCols = 16, kGroups = 32;
     __shared__ float partial[kGroups][kCols + 1];
     const int h = blockIdx.y;
@@ -488,21 +490,19 @@ cudaError_t launchLightningDecode(const bf16* q, const bf16* k, const bf16* v, i
         !out || !aligned(state, 16))
         return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(dim / 16), static_cast<unsigned>(heads));
+    auto launch = [&](auto kernel) {
+        return launchDependent(kernel, grid, 128, 0, stream, q, k, v, slopes, state, out);
+    };
     switch (dim) {
     case 16:
-        decodeKernel<16><<<grid, 128, 0, stream>>>(q, k, v, slopes, state, out);
-        break;
+        return launch(decodeKernel<16>);
     case 32:
-        decodeKernel<32><<<grid, 128, 0, stream>>>(q, k, v, slopes, state, out);
-        break;
+        return launch(decodeKernel<32>);
     case 64:
-        decodeKernel<64><<<grid, 128, 0, stream>>>(q, k, v, slopes, state, out);
-        break;
+        return launch(decodeKernel<64>);
     default:
-        decodeKernel<128><<<grid, 128, 0, stream>>>(q, k, v, slopes, state, out);
-        break;
+        return launch(decodeKernel<128>);
     }
-    return cudaGetLastError();
 }
 
 } // namespace folio::kernels

@@ -67,6 +67,7 @@ __global__ void __launch_bounds__(kMaxThreads)
     rmsNormKernel(const float* __restrict__ x, int64_t xStride, int width,
                   const bf16* __restrict__ weight, float eps, bf16* __restrict__ out,
                   int64_t outStride, float* __restrict__ outF32) {
+    waitForPrecedingKernel();
     __shared__ float scratch[32];
     const int64_t r = blockIdx.x;
     float w[kSlots<V>][V];
@@ -90,6 +91,7 @@ template <int V>
 __global__ void __launch_bounds__(kMaxThreads)
     gatedNormKernel(bf16* o, int64_t oStride, int width, const bf16* __restrict__ normWeight,
                     float eps, const bf16* __restrict__ gate, int64_t gateStride) {
+    waitForPrecedingKernel();
     __shared__ float scratch[32];
     const int64_t r = blockIdx.x;
     bf16* row = o + r * oStride;
@@ -144,9 +146,8 @@ cudaError_t launchRmsNorm(const float* x, int64_t xStride, int64_t rows, int wid
     });
     return detail::withVec(vec, [&](auto v) {
         constexpr int V = decltype(v)::value;
-        rmsNormKernel<V><<<static_cast<unsigned>(rows), rowThreads<V>(width), 0, stream>>>(
-            x, xStride, width, weight, eps, out, outStride, outF32);
-        return cudaGetLastError();
+        return launchDependent(rmsNormKernel<V>, static_cast<unsigned>(rows), rowThreads<V>(width),
+                               0, stream, x, xStride, width, weight, eps, out, outStride, outF32);
     });
 }
 
@@ -164,9 +165,9 @@ cudaError_t launchGatedNorm(bf16* o, int64_t oStride, int64_t rows, int width,
     });
     return detail::withVec(vec, [&](auto v) {
         constexpr int V = decltype(v)::value;
-        gatedNormKernel<V><<<static_cast<unsigned>(rows), rowThreads<V>(width), 0, stream>>>(
-            o, oStride, width, normWeight, eps, gate, gateStride);
-        return cudaGetLastError();
+        return launchDependent(gatedNormKernel<V>, static_cast<unsigned>(rows),
+                               rowThreads<V>(width), 0, stream, o, oStride, width, normWeight, eps,
+                               gate, gateStride);
     });
 }
 

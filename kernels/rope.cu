@@ -44,6 +44,7 @@ __global__ void __launch_bounds__(kMaxThreads)
     headNormRopeKernel(bf16* x, int64_t rowStride, int heads, int dim, int split,
                        const bf16* __restrict__ normWeight, const bf16* __restrict__ secondNorm,
                        float eps, bool rope, Position startPosition, InvFreq inv, int lanes) {
+    waitForPrecedingKernel();
     __shared__ float cosT[kMaxHalf], sinT[kMaxHalf];
     const int half = dim / 2;
     const int chunks = half / V;
@@ -158,10 +159,9 @@ cudaError_t launchHeadNormRopePair(bf16* x, int64_t rowStride, int64_t rows, int
         const int lanes = lanesPerHead(half / V);
         const unsigned threads =
             std::min<unsigned>(kMaxThreads, detail::roundUpWarp(allHeads * lanes));
-        headNormRopeKernel<V><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
-            x, rowStride, int(allHeads), dim, heads, normWeight, secondNormWeight, eps, rope,
-            startPosition, inv, lanes);
-        return cudaGetLastError();
+        return launchDependent(headNormRopeKernel<V>, static_cast<unsigned>(rows), threads, 0,
+                               stream, x, rowStride, int(allHeads), dim, heads, normWeight,
+                               secondNormWeight, eps, rope, startPosition, inv, lanes);
     });
 }
 

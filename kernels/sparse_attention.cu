@@ -1,3 +1,4 @@
+#include "dependent_launch.cuh"
 #include "sparse_attention.cuh"
 #include "sparse_attention_warp.cuh"
 
@@ -350,6 +351,7 @@ struct DecodeArgs {
 
 // One warp: chosen block blockIdx.x of kv group blockIdx.y, every head of the group.
 template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const DecodeArgs a) {
+    waitForPrecedingKernel();
     constexpr int kTile = kKeyTile * (D + 8);
     __shared__ __align__(16) bf16 sK[kTile];
     __shared__ __align__(16) bf16 sV[kTile];
@@ -428,6 +430,7 @@ __device__ float blockAllReduce(float v, bool takeMax, float* scratch) {
 // -inf, weight 0 and a zero accumulator.
 __global__ void __launch_bounds__(kCombineWarps * 32)
     sparseDecodeCombine(const float* workspace, int heads, int dim, int topk, bf16* out) {
+    waitForPrecedingKernel();
     extern __shared__ float sWeight[]; // [topk]
     __shared__ float sScratch[kCombineWarps];
     __shared__ float sAcc[kCombineWarps][32];
@@ -611,26 +614,16 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
                        keys,      values,    kvHeadStride,    blocks,
                        topkTotal, blockSize, workspace,       scaleLog2(dim)};
     const dim3 grid(topkTotal, kvHeads);
-    switch (dim) {
-    case 16:
-        sparseDecodePartial<16><<<grid, 32, 0, stream>>>(a);
-        break;
-    case 32:
-        sparseDecodePartial<32><<<grid, 32, 0, stream>>>(a);
-        break;
-    case 64:
-        sparseDecodePartial<64><<<grid, 32, 0, stream>>>(a);
-        break;
-    default:
-        sparseDecodePartial<128><<<grid, 32, 0, stream>>>(a);
-        break;
-    }
-    const cudaError_t e = cudaGetLastError();
+    auto partial = [&](auto kernel) { return launchDependent(kernel, grid, 32, 0, stream, a); };
+    cudaError_t e = dim == 16   ? partial(sparseDecodePartial<16>)
+                    : dim == 32 ? partial(sparseDecodePartial<32>)
+                    : dim == 64 ? partial(sparseDecodePartial<64>)
+                                : partial(sparseDecodePartial<128>);
     if (e != cudaSuccess) return e;
     const dim3 combineGrid(heads, ceilDiv(dim, 32));
-    sparseDecodeCombine<<<combineGrid, kCombineWarps * 32, topkTotal * sizeof(float), stream>>>(
-        workspace, heads, dim, topkTotal, out);
-    return cudaGetLastError();
+    return launchDependent(sparseDecodeCombine, combineGrid, kCombineWarps * 32,
+                           topkTotal * sizeof(float), stream, workspace, heads, dim, topkTotal,
+                           out);
 }
 
 } // namespace folio::kernels

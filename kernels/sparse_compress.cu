@@ -1,3 +1,4 @@
+#include "dependent_launch.cuh"
 #include "sparse_compress.cuh"
 
 namespace folio::kernels {
@@ -13,6 +14,7 @@ __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHea
                                    int kernel, int stride, int64_t firstIndex, int64_t count,
                                    const int64_t* stepPosition, bf16* __restrict__ out,
                                    int64_t outHeadStride) {
+    waitForPrecedingKernel();
     if (stepPosition) {
         const int64_t n = *stepPosition + 1; // keys held once this position is appended
         const bool completes = n >= kernel && (n - kernel) % stride == 0;
@@ -42,9 +44,9 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
     const int64_t blocks = (count * dim + kCompressThreads - 1) / kCompressThreads;
     if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
-    compressKeysKernel<<<grid, kCompressThreads, 0, stream>>>(
-        keys, keyHeadStride, dim, kernel, stride, firstIndex, count, nullptr, out, outHeadStride);
-    return cudaGetLastError();
+    return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
+                           keyHeadStride, dim, kernel, stride, firstIndex, count, nullptr, out,
+                           outHeadStride);
 }
 
 cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
@@ -54,9 +56,8 @@ cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int 
         !keys || !out)
         return cudaErrorInvalidValue;
     const dim3 grid(ceilDiv(dim, kCompressThreads), kvHeads);
-    compressKeysKernel<<<grid, kCompressThreads, 0, stream>>>(
-        keys, keyHeadStride, dim, kernel, stride, 0, 0, position, out, outHeadStride);
-    return cudaGetLastError();
+    return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
+                           keyHeadStride, dim, kernel, stride, 0, 0, position, out, outHeadStride);
 }
 
 } // namespace folio::kernels

@@ -128,13 +128,11 @@ bool launchSplitTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream, cu
     sp.segmentBlocks = divUp(a.nbStride, sp.segments);
     const size_t mergeBytes = size_t(sp.segments) * s.topkTotal * 8;
     if (mergeBytes > 40 * 1024) return false; // the one-CTA kernel serves such shapes
-    selectTopkPartialKernel<<<dim3(sp.segments, static_cast<unsigned>(rows)), kThreads, 0,
-                              stream>>>(s, a.startPos, a.keys, a.nbStride, sp);
-    e = cudaGetLastError();
+    e = launchDependent(selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)),
+                        kThreads, 0, stream, s, a.startPos, a.keys, a.nbStride, sp);
     if (e != cudaSuccess) return true;
-    selectTopkMergeKernel<<<static_cast<unsigned>(rows), kThreads, mergeBytes, stream>>>(
-        s, a.startPos, sp, a.blocks);
-    e = cudaGetLastError();
+    e = launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kThreads, mergeBytes,
+                        stream, s, a.startPos, sp, a.blocks);
     return true;
 }
 
@@ -158,9 +156,8 @@ cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) 
     }
     const int64_t rows = a.tokens * s.kvHeads;
     if (rows > 0x7fffffff) return cudaErrorInvalidValue;
-    selectTopkKernel<<<static_cast<unsigned>(rows), kThreads, dyn, stream>>>(
-        s, a.tokens, a.startPos, a.keys, a.nbStride, cache, a.blocks);
-    return cudaGetLastError();
+    return launchDependent(selectTopkKernel, static_cast<unsigned>(rows), kThreads, dyn, stream, s,
+                           a.tokens, a.startPos, a.keys, a.nbStride, cache, a.blocks);
 }
 
 template <int D, int NT>
@@ -183,22 +180,17 @@ cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream)
     const Splits sp2 = splitKeys(tiles2, wantFor(qTiles2), 1 + kLseSpare / a.tokens);
 
     const dim3 grid2(static_cast<unsigned>(qTiles2), s.kvHeads, sp2.count);
-    stageOneLseKernel<D, NT, kLseQueriesPerWarp><<<grid2, kThreads, 0, stream>>>(
-        s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.k2, a.k2HeadStride,
-        a.fixedShape ? 0 : sp2.tilesPer, a.partial);
-    cudaError_t e = cudaGetLastError();
+    cudaError_t e =
+        launchDependent(stageOneLseKernel<D, NT, kLseQueriesPerWarp>, grid2, kThreads, 0, stream, s,
+                        a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.k2,
+                        a.k2HeadStride, a.fixedShape ? 0 : sp2.tilesPer, a.partial);
     if (e != cudaSuccess) return e;
     const dim3 grid1(static_cast<unsigned>(qTiles), s.kvHeads, sp1.count);
     const int fixed1 = a.fixedShape ? 0 : sp1.tilesPer;
-    if (pairs)
-        stageOneScoreKernel<D, NT, kQueriesPerWarp><<<grid1, kThreads, 0, stream>>>(
-            s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
-            fixed1, a.keys, a.nbStride);
-    else
-        stageOneScoreKernel<D, NT, 1><<<grid1, kThreads, 0, stream>>>(
-            s, a.q, a.qRowStride, a.tokens, a.startPos, a.k1, a.k1HeadStride, a.partial, sp2.count,
-            fixed1, a.keys, a.nbStride);
-    e = cudaGetLastError();
+    e = launchDependent(pairs ? stageOneScoreKernel<D, NT, kQueriesPerWarp>
+                              : stageOneScoreKernel<D, NT, 1>,
+                        grid1, kThreads, 0, stream, s, a.q, a.qRowStride, a.tokens, a.startPos,
+                        a.k1, a.k1HeadStride, a.partial, sp2.count, fixed1, a.keys, a.nbStride);
     if (e != cudaSuccess) return e;
     return launchTopk(s, a, stream);
 }

@@ -162,6 +162,7 @@ __device__ inline Cut takeAll(int count) {
 __global__ void __launch_bounds__(kThreads)
     selectTopkKernel(Shape s, int64_t tokens, Position start, const uint32_t* keysIn,
                      int64_t nbStride, bool cacheRow, int32_t* __restrict__ blocks) {
+    waitForPrecedingKernel();
     extern __shared__ uint32_t rowCache[];
     const int64_t row = blockIdx.x;
     const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
@@ -190,6 +191,7 @@ __global__ void __launch_bounds__(kThreads)
 __global__ void __launch_bounds__(kThreads)
     selectTopkPartialKernel(Shape s, Position start, const uint32_t* keysIn, int64_t nbStride,
                             TopkSplit split) {
+    waitForPrecedingKernel();
     const int64_t row = blockIdx.y;
     const int segment = blockIdx.x;
     const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
@@ -219,6 +221,7 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     selectTopkMergeKernel(Shape s, Position start, TopkSplit split, int32_t* __restrict__ blocks) {
+    waitForPrecedingKernel();
     extern __shared__ uint32_t merged[]; // keys [capacity], then ids [capacity]
     __shared__ int offsets[kMaxTopkSegments + 1];
     const int64_t row = blockIdx.x;
