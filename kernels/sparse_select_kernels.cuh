@@ -31,8 +31,12 @@ constexpr int kLseQueriesPerWarp = 1;
 constexpr int kTileKeys = 64; // compressed keys per shared-memory tile
 constexpr int kRing = 2 * kTileKeys;
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kTargetCtas = 264;     // about two CTAs per SM on an H100
-constexpr int kMinTilesPerSplit = 8; // keeps the halo tile of a split a small overhead
+constexpr int kTargetCtas = 264; // about two CTAs per SM on an H100
+// A split also loads the tile before its range (the pooling halo), so short splits cost extra
+// loads; a decode step still gains from them: at 128K its 128 tiles go to 64 CTAs per kv group
+// instead of 16, each a shorter chain of tiles (+1 % decode at 128K on an H100; the 1M step is
+// capped by kTargetCtas either way).
+constexpr int kMinTilesPerSplit = 2;
 
 // Device-side copy of the parameters plus derived constants.
 struct Shape {
