@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace folio::kernels {
 
@@ -118,26 +119,28 @@ struct SliceArgs {
     int64_t nbStride;
 };
 
-// The split top-k when the slice has few rows (a decode step); false where it does not apply.
-bool launchSplitTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream, cudaError_t& e) {
+// The split top-k when the slice has few rows (a decode step): the launches' error, or nothing
+// where it does not apply.
+std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
+                                           cudaStream_t stream) {
     const int64_t rows = a.tokens * s.kvHeads;
-    if (!a.keys || !a.split.ids || rows > kSplitMaxRows) return false;
+    if (!a.keys || !a.split.ids || rows > kSplitMaxRows) return std::nullopt;
     TopkSplit sp = a.split;
     sp.segments = static_cast<int>(
         std::clamp<int64_t>(divUp(a.nbStride, kSegmentBlocks), 1, kMaxTopkSegments));
     sp.segmentBlocks = divUp(a.nbStride, sp.segments);
     const size_t mergeBytes = size_t(sp.segments) * s.topkTotal * 8;
-    if (mergeBytes > 40 * 1024) return false; // the one-CTA kernel serves such shapes
-    e = launchDependent(selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)),
+    if (mergeBytes > 40 * 1024) return std::nullopt; // the one-CTA kernel serves such shapes
+    const cudaError_t e =
+        launchDependent(selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)),
                         kThreads, 0, stream, s, a.startPos, a.keys, a.nbStride, sp);
-    if (e != cudaSuccess) return true;
-    e = launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kThreads, mergeBytes,
-                        stream, s, a.startPos, sp, a.blocks);
-    return true;
+    if (e != cudaSuccess) return e;
+    return launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kThreads, mergeBytes,
+                           stream, s, a.startPos, sp, a.blocks);
 }
 
 cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
-    if (cudaError_t e = cudaSuccess; launchSplitTopk(s, a, stream, e)) return e;
+    if (const std::optional<cudaError_t> split = launchSplitTopk(s, a, stream)) return *split;
     const size_t rowBytes = size_t(a.nbStride) * sizeof(uint32_t);
     int device = 0, optin = 0;
     cudaError_t e = cudaGetDevice(&device);
