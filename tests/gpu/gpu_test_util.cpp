@@ -1,5 +1,7 @@
 #include "gpu_test_util.h"
 
+#include <algorithm>
+
 namespace gputest {
 
 bool haveGpu(std::string& why) {
@@ -34,6 +36,11 @@ std::vector<float> fromBf16(const std::vector<__nv_bfloat16>& v) {
 
 std::vector<float> roundBf16(const std::vector<float>& v) {
     return fromBf16(toBf16(v));
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 std::mt19937 freshRng() {

@@ -72,6 +72,32 @@ std::vector<float> roundBf16(const std::vector<float>& v);
 // A fresh seed per run, printed so a failure can be reproduced.
 std::mt19937 freshRng();
 
+// Median of the values (taken by value: it sorts its copy).
+double median(std::vector<double> v);
+
+// Median milliseconds per launch on the default stream, over `samples` timings of
+// `launchesPerSample` back-to-back launches each, after one launch that is not timed (it loads
+// the kernel's module). For the suites' timing printouts only: no test asserts on time.
+template <typename Launch> double medianMs(Launch launch, int samples, int launchesPerSample = 1) {
+    cudaEvent_t start, stop;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    launch();
+    std::vector<double> ms;
+    for (int s = 0; s < samples; ++s) {
+        cudaEventRecord(start);
+        for (int i = 0; i < launchesPerSample; ++i) launch();
+        cudaEventRecord(stop);
+        cudaEventSynchronize(stop);
+        float t = 0;
+        cudaEventElapsedTime(&t, start, stop);
+        ms.push_back(double(t) / launchesPerSample);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return median(ms);
+}
+
 using sala::relativeL2;
 
 } // namespace gputest

@@ -111,28 +111,6 @@ std::vector<float> rowsOf(const std::vector<float>& full, int64_t rows, int64_t 
     return out;
 }
 
-// Median milliseconds of `reps` back-to-back launches, over 7 samples.
-template <typename Launch> double medianMs(Launch launch, int reps) {
-    cudaEvent_t start, stop;
-    cudaEventCreate(&start);
-    cudaEventCreate(&stop);
-    for (int i = 0; i < 3; ++i) launch();
-    std::vector<double> samples;
-    for (int s = 0; s < 7; ++s) {
-        cudaEventRecord(start);
-        for (int i = 0; i < reps; ++i) launch();
-        cudaEventRecord(stop);
-        cudaEventSynchronize(stop);
-        float ms = 0;
-        cudaEventElapsedTime(&ms, start, stop);
-        samples.push_back(ms / reps);
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    std::sort(samples.begin(), samples.end());
-    return samples[samples.size() / 2];
-}
-
 void report(const QByteArray& what, double ms, double bytes) {
     qInfo("%-48s %9.2f us  %7.0f GB/s", what.constData(), ms * 1e3, bytes / (ms * 1e-3) / 1e9);
 }
@@ -635,7 +613,7 @@ void TestBasicKernels::benchmark() {
         const double r = double(rows);
         const QByteArray tag = rows == 1 ? " decode" : " 8192 rows";
         auto time = [&](const char* what, double bytes, auto launch) {
-            report(what + tag, medianMs([&] { errors.push_back(launch()); }, 20), bytes);
+            report(what + tag, medianMs([&] { errors.push_back(launch()); }, 7, 20), bytes);
         };
         time("embedding 4096", r * H * 6, [&] {
             return fk::launchEmbedding(table.get(), V, H, ids.get(), rows, 12.0f, h2.get(), 0);

@@ -591,7 +591,7 @@ private slots:
             CUDA_CHECK(gpu.launch(toGpu(c.p), 0.0f, u.get(), out.get(), stream));
             CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
             CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-            std::vector<float> graphUs, streamUs;
+            std::vector<double> graphUs, streamUs;
             for (int i = 0; i < 220; ++i) {
                 float ms = 0.0f;
                 CUDA_CHECK(cudaEventRecord(start, stream));
@@ -599,20 +599,16 @@ private slots:
                 CUDA_CHECK(cudaEventRecord(stop, stream));
                 CUDA_CHECK(cudaEventSynchronize(stop));
                 CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-                if (i >= 20) graphUs.push_back(ms * 1000.0f);
+                if (i >= 20) graphUs.push_back(ms * 1000.0);
                 CUDA_CHECK(cudaEventRecord(start, stream));
                 CUDA_CHECK(gpu.launch(toGpu(c.p), 0.5f, nullptr, out.get(), stream));
                 CUDA_CHECK(cudaEventRecord(stop, stream));
                 CUDA_CHECK(cudaEventSynchronize(stop));
                 CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-                if (i >= 20) streamUs.push_back(ms * 1000.0f);
+                if (i >= 20) streamUs.push_back(ms * 1000.0);
             }
             const int32_t token = out.download()[0];
             QVERIFY(token >= 0 && token < kRealVocab);
-            const auto median = [](std::vector<float> v) {
-                std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-                return v[v.size() / 2];
-            };
             qInfo("sample vocab %d, %-46s graph %6.1f us, stream launches %6.1f us (median)",
                   kRealVocab, c.name, median(graphUs), median(streamUs));
             CUDA_CHECK(cudaGraphExecDestroy(exec));

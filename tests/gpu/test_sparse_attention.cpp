@@ -247,31 +247,6 @@ cudaError_t runPrefill(PrefillData& d, const Shape& s, int64_t tokens, int64_t s
         v.warps, v.stages, stream);
 }
 
-double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-template <typename Launch> double medianMs(Launch launch, int reps) {
-    cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
-    launch();
-    std::vector<float> ms;
-    for (int i = 0; i < reps; ++i) {
-        cudaEventRecord(a);
-        launch();
-        cudaEventRecord(b);
-        cudaEventSynchronize(b);
-        float t = 0;
-        cudaEventElapsedTime(&t, a, b);
-        ms.push_back(t);
-    }
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    return median(ms);
-}
-
 // Multiply-adds of q·K plus P·V actually due (visible keys of the chosen blocks).
 double usefulFlops(const PrefillData& d, const Shape& s, int64_t tokens, int64_t start) {
     double keys = 0;

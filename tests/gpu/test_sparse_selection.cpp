@@ -56,25 +56,18 @@ void randomCompressedKeys(SelectionContext& c, const SparseSelectParams& p, int6
     c.k2.upload(toBf16(randomFloats(size_t(p.kvHeads) * c.n2 * p.dim, rng, 0.5f)));
 }
 
-// Median milliseconds of `runs` calls of f on the default stream.
-template <typename F> float medianMs(int runs, F f) {
-    cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
-    std::vector<float> ms;
-    for (int i = 0; i < runs; ++i) {
-        cudaEventRecord(a);
-        f();
-        cudaEventRecord(b);
-        cudaEventSynchronize(b);
-        float x = 0;
-        cudaEventElapsedTime(&x, a, b);
-        ms.push_back(x);
-    }
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
+// The forced blocks of a query in block qb: [0, initEnd) and [firstLocal, qb]; `free` slots are
+// left for the best scored blocks in between.
+struct ForcedBlocks {
+    int64_t initEnd, firstLocal, free;
+};
+
+ForcedBlocks forcedBlocks(const SparseSelectParams& p, int64_t qb) {
+    ForcedBlocks f;
+    f.initEnd = std::min<int64_t>(p.initBlocks, qb + 1);
+    f.firstLocal = std::max<int64_t>(p.initBlocks, qb - p.localBlocks);
+    f.free = p.topkTotal - f.initEnd - std::max<int64_t>(0, qb - f.firstLocal + 1);
+    return f;
 }
 
 // Multiply-adds of stage 1 for queries at positions [start, start + tokens).
@@ -313,12 +306,10 @@ void TestSparseSelection::allTiesPickLowestIds() {
     std::vector<int32_t> expected(got.size(), -1);
     for (int64_t row = 0; row < tokens * p.kvHeads; ++row) {
         const int64_t qb = (start + row / p.kvHeads) / p.blockSize;
-        const int64_t firstLocal = std::max<int64_t>(p.initBlocks, qb - p.localBlocks);
-        const int64_t room = p.topkTotal - std::min<int64_t>(p.initBlocks, qb + 1) -
-                             std::max<int64_t>(0, qb - firstLocal + 1);
+        const ForcedBlocks f = forcedBlocks(p, qb);
         int n = 0;
         for (int64_t b = 0; b <= qb; ++b)
-            if (b < p.initBlocks || b >= firstLocal || b < p.initBlocks + room)
+            if (b < p.initBlocks || b >= f.firstLocal || b < p.initBlocks + f.free)
                 expected[row * p.topkTotal + n++] = int32_t(b);
     }
     QCOMPARE(sameSets(p, got, expected, start), 1.0);
@@ -362,19 +353,17 @@ void TestSparseSelection::topkExactOnItsScores() {
     std::memcpy(keys.data(), raw.data(), keys.size() * sizeof(uint32_t));
     for (int64_t row = 0; row < int64_t(tokens) * p.kvHeads; ++row) {
         const int64_t qb = (start + row / p.kvHeads) / p.blockSize, nb = qb + 1;
-        const int64_t initEnd = std::min<int64_t>(p.initBlocks, nb);
-        const int64_t firstLocal = std::max<int64_t>(p.initBlocks, qb - p.localBlocks);
-        const int64_t take = p.topkTotal - initEnd - (nb - firstLocal);
-        QVERIFY(nb > p.topkTotal && take > 0);
+        const ForcedBlocks f = forcedBlocks(p, qb);
+        QVERIFY(nb > p.topkTotal && f.free > 0);
         const uint32_t* k = keys.data() + row * nbStride;
         std::vector<int64_t> order;
-        for (int64_t b = initEnd; b < firstLocal; ++b) order.push_back(b);
+        for (int64_t b = f.initEnd; b < f.firstLocal; ++b) order.push_back(b);
         std::stable_sort(order.begin(), order.end(),
                          [&](int64_t a, int64_t b) { return k[a] > k[b]; });
         std::vector<int32_t> want;
-        for (int64_t b = 0; b < initEnd; ++b) want.push_back(int32_t(b));
-        for (int64_t i = 0; i < take; ++i) want.push_back(int32_t(order[i]));
-        for (int64_t b = firstLocal; b < nb; ++b) want.push_back(int32_t(b));
+        for (int64_t b = 0; b < f.initEnd; ++b) want.push_back(int32_t(b));
+        for (int64_t i = 0; i < f.free; ++i) want.push_back(int32_t(order[i]));
+        for (int64_t b = f.firstLocal; b < nb; ++b) want.push_back(int32_t(b));
         std::sort(want.begin(), want.end());
         const std::vector<int32_t> have(got.begin() + row * p.topkTotal,
                                         got.begin() + (row + 1) * p.topkTotal);
@@ -473,8 +462,8 @@ void TestSparseSelection::timing() {
     qInfo("1M context, last %lld queries and one decode step vs the CPU twin:", (long long)checked);
     QVERIFY(sameSets(p, tail, want, start + t0) >= 0.75);
 
-    const float prefillMs = medianMs(5, [&] { run(tokens, start); });
-    const float decodeMs = medianMs(21, [&] { run(1, length - 1); });
+    const double prefillMs = medianMs([&] { run(tokens, start); }, 5);
+    const double decodeMs = medianMs([&] { run(1, length - 1); }, 21);
     CUDA_CHECK(cudaGetLastError());
     const double tflops = stageOneFlops(p, start, tokens) / (prefillMs * 1e-3) / 1e12;
     qInfo("select, 1M context: %lld-token chunk %.2f ms (%.1f us/token, stage-1 %.0f TFLOP/s);"
@@ -485,14 +474,15 @@ void TestSparseSelection::timing() {
     const int64_t chunk = 32768;
     DeviceBuffer<bf16> keys(size_t(p.kvHeads) * chunk * p.dim);
     CUDA_CHECK(cudaMemset(keys.get(), 0, keys.size() * sizeof(bf16)));
-    const float compressMs = medianMs(11, [&] {
+    auto compress = [&] {
         folio::kernels::launchCompressKeys(keys.get(), chunk * p.dim, p.kvHeads, p.dim, p.kernel1,
                                            p.stride1, 0, chunk / p.stride1 - 1, c.k1.get(),
                                            c.n1 * p.dim, nullptr);
         folio::kernels::launchCompressKeys(keys.get(), chunk * p.dim, p.kvHeads, p.dim, p.kernel2,
                                            p.stride2, 0, chunk / p.stride2 - 1, c.k2.get(),
                                            c.n2 * p.dim, nullptr);
-    });
+    };
+    const double compressMs = medianMs(compress, 11);
     CUDA_CHECK(cudaGetLastError());
     qInfo("compress k1+k2 of a %lld-token chunk: %.3f ms", (long long)chunk, compressMs);
 }
