@@ -48,6 +48,18 @@ Result<std::unique_ptr<Backend>> createCuda(std::shared_ptr<const Model> model,
 
 } // namespace
 
+Status Context::checkAppend(std::span<const int> tokens, int vocabSize, bool broken) {
+    if (broken)
+        return makeError(ErrorCode::Internal, "the context was damaged by an earlier failure; "
+                                              "reset it or roll back to a checkpoint");
+    if (tokens.empty()) return makeError(ErrorCode::InvalidArgument, "no tokens to process");
+    for (int t : tokens)
+        if (t < 0 || t >= vocabSize)
+            return makeError(ErrorCode::InvalidArgument,
+                             "token id " + std::to_string(t) + " is outside the vocabulary");
+    return {};
+}
+
 Result<std::unique_ptr<Backend>> createBackend(BackendKind kind, std::shared_ptr<const Model> model,
                                                const BackendOptions& options) {
     if (!model) return makeError(ErrorCode::InvalidArgument, "no model");

@@ -73,6 +73,28 @@ public:
     }
 
 protected:
+    // Why `tokens` cannot be appended to a context (damaged by an earlier failure, no tokens,
+    // an id outside the vocabulary), or success.
+    static Status checkAppend(std::span<const int> tokens, int vocabSize, bool broken);
+
+    // The entry of checkpoint `id` in a backend's map of checkpoints, if the context can roll
+    // back to it.
+    template <typename Map>
+    Result<typename Map::iterator> rollbackTarget(Map& map, CheckpointId id) {
+        auto it = map.find(id);
+        if (it == map.end())
+            return makeError(ErrorCode::NotFound, "no checkpoint " + std::to_string(id));
+        if (it->second.position > position())
+            return makeError(ErrorCode::InvalidArgument, "checkpoint " + std::to_string(id) +
+                                                             " lies past the current position");
+        return it;
+    }
+
+    // After a rollback, later checkpoints describe states that no longer exist.
+    template <typename Map> void dropCheckpointsPastPosition(Map& map) const {
+        std::erase_if(map, [&](const auto& kv) { return kv.second.position > position(); });
+    }
+
     std::vector<int> tokens_;
 };
 

@@ -40,14 +40,7 @@ void CpuContext::reset() {
 
 Status CpuContext::forward(std::span<const int> tokens, const ForwardOptions& options,
                            ForwardOutput& output) {
-    if (broken_)
-        return makeError(ErrorCode::Internal, "the context was damaged by an earlier failure; "
-                                              "reset it or roll back to a checkpoint");
-    if (tokens.empty()) return makeError(ErrorCode::InvalidArgument, "no tokens to process");
-    for (int t : tokens)
-        if (t < 0 || t >= config_.vocabSize)
-            return makeError(ErrorCode::InvalidArgument,
-                             "token id " + std::to_string(t) + " is outside the vocabulary");
+    SALA_TRY(checkAppend(tokens, config_.vocabSize, broken_));
     output = {};
     try {
         return forwardLayers(tokens, options, output);
@@ -218,17 +211,13 @@ void CpuContext::truncateTo(int64_t position) {
 }
 
 Status CpuContext::rollback(CheckpointId id) {
-    auto it = checkpoints_.find(id);
-    if (it == checkpoints_.end())
-        return makeError(ErrorCode::NotFound, "no checkpoint " + std::to_string(id));
-    if (it->second.position > position())
-        return makeError(ErrorCode::InvalidArgument,
-                         "checkpoint " + std::to_string(id) + " lies past the current position");
-    truncateTo(it->second.position);
-    linear_ = it->second.linearStates;
+    auto target = rollbackTarget(checkpoints_, id);
+    if (!target) return target.error();
+    const Checkpoint& c = (*target)->second;
+    truncateTo(c.position);
+    linear_ = c.linearStates;
     broken_ = false;
-    // Later checkpoints describe states that no longer exist.
-    std::erase_if(checkpoints_, [&](const auto& kv) { return kv.second.position > position(); });
+    dropCheckpointsPastPosition(checkpoints_);
     return {};
 }
 

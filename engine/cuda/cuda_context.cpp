@@ -106,18 +106,15 @@ CheckpointId CudaContext::checkpoint() {
 }
 
 Status CudaContext::rollback(CheckpointId id) {
-    auto it = checkpoints_.find(id);
-    if (it == checkpoints_.end())
-        return makeError(ErrorCode::NotFound, "no checkpoint " + std::to_string(id));
-    if (it->second.position > position())
-        return makeError(ErrorCode::InvalidArgument,
-                         "checkpoint " + std::to_string(id) + " lies past the current position");
+    auto target = rollbackTarget(checkpoints_, id);
+    if (!target) return target.error();
+    Checkpoint& c = (*target)->second;
     // The sparse caches need no copy: everything past the position is simply ignored and
     // overwritten; compressed-key counts follow from the position.
-    SALA_TRY(copyLinearStates(false, it->second.linear));
-    tokens_.resize(static_cast<size_t>(it->second.position));
+    SALA_TRY(copyLinearStates(false, c.linear));
+    tokens_.resize(static_cast<size_t>(c.position));
     broken_ = false;
-    std::erase_if(checkpoints_, [&](const auto& kv) { return kv.second.position > position(); });
+    dropCheckpointsPastPosition(checkpoints_);
     return {};
 }
 

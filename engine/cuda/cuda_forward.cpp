@@ -108,14 +108,7 @@ Result<int> CudaContext::forwardSample(std::span<const int> tokens, Sampler& sam
 
 Status CudaContext::run(std::span<const int> tokens, const ForwardOptions& options,
                         ForwardOutput& output, bool copyLogits) {
-    if (broken_)
-        return makeError(ErrorCode::Internal, "the context was damaged by an earlier failure; "
-                                              "reset it or roll back to a checkpoint");
-    if (tokens.empty()) return makeError(ErrorCode::InvalidArgument, "no tokens to process");
-    for (int t : tokens)
-        if (t < 0 || t >= config_.vocabSize)
-            return makeError(ErrorCode::InvalidArgument,
-                             "token id " + std::to_string(t) + " is outside the vocabulary");
+    SALA_TRY(checkAppend(tokens, config_.vocabSize, broken_));
     output = {};
     const int64_t start = position();
     const int64_t count = static_cast<int64_t>(tokens.size());
