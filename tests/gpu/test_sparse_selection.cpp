@@ -90,8 +90,6 @@ private slots:
     void compressIncremental();
     void selectMatchesCpu_data();
     void selectMatchesCpu();
-    void selectAcrossDenseBoundary_data();
-    void selectAcrossDenseBoundary();
     void smallWorkspaceAndDecode();
     void allTiesPickLowestIds_data();
     void allTiesPickLowestIds();
@@ -181,42 +179,15 @@ void TestSparseSelection::selectMatchesCpu_data() {
     QTest::addColumn<int>("tokens");
     QTest::newRow("tiny") << tinyShape() << 18000 << 2048;
     QTest::newRow("real") << realShape() << 18000 << 1024;
-}
-
-// A prefill chunk in the middle of a ~20k context, the chunk's own keys already cached.
-void TestSparseSelection::selectMatchesCpu() {
-    GPU_OR_SKIP();
-    QFETCH(SparseSelectParams, p);
-    QFETCH(int, start);
-    QFETCH(int, tokens);
-    std::mt19937 rng = freshRng();
-    SelectionContext c;
-    buildContext(c, p, structuredKeys(p, start + tokens, rng));
-    if (QTest::currentTestFailed()) return;
-    Queries q;
-    makeQueries(q, p, tokens, 3.0f, rng);
-    std::vector<int32_t> got;
-    gpuSelect(p, c, q.device.get(), q.rowStride, tokens, start,
-              folio::kernels::sparseSelectWorkspace(p, tokens, start + tokens - 1), got);
-    if (QTest::currentTestFailed()) return;
-    checkStructure(p, got, start, tokens);
-    if (QTest::currentTestFailed()) return;
-    const std::vector<int32_t> want =
-        cpuSelect(p, cpuCache(p, c), q.host.data(), q.rowStride, tokens, start);
-    QVERIFY(sameSets(p, got, want, start) >= kSameSetsMin);
-}
-
-void TestSparseSelection::selectAcrossDenseBoundary_data() {
-    QTest::addColumn<SparseSelectParams>("p");
-    QTest::addColumn<int>("start");
-    QTest::addColumn<int>("tokens");
-    QTest::newRow("tiny") << tinyShape() << 0 << 400;
-    QTest::newRow("real") << realShape() << 5000 << 2000;
+    // Queries on both sides of the first position with more than topkTotal blocks.
+    QTest::newRow("tiny, across the dense boundary") << tinyShape() << 0 << 400;
+    QTest::newRow("real, across the dense boundary") << realShape() << 5000 << 2000;
     QTest::newRow("level-1 fallback") << lateK2Shape() << 40 << 600;
 }
 
-// Queries on both sides of the first position with more than topkTotal blocks.
-void TestSparseSelection::selectAcrossDenseBoundary() {
+// A prefill chunk against the twin, its own keys already cached: in the middle of a ~20k context,
+// or straddling the first position that has more than topkTotal blocks.
+void TestSparseSelection::selectMatchesCpu() {
     GPU_OR_SKIP();
     QFETCH(SparseSelectParams, p);
     QFETCH(int, start);
