@@ -5,7 +5,7 @@
 // flash-attention state (fp32 running max, sum and accumulator) with mma.sync m16n8k16 for
 // q·K and P·V.
 
-#include "kernel_common.cuh"
+#include "shared_memory_ops.cuh"
 
 #include <cstdint>
 
@@ -16,26 +16,6 @@ constexpr unsigned kFullMask = 0xffffffffu;
 constexpr float kLog2e = 1.4426950408889634f;
 
 // ---- PTX wrappers -------------------------------------------------------------------------
-
-__device__ __forceinline__ unsigned sharedAddress(const void* p) {
-    return static_cast<unsigned>(__cvta_generic_to_shared(p));
-}
-
-// Copies 16 bytes; with `valid` false the destination is zero-filled and nothing is read.
-__device__ __forceinline__ void cpAsync16(void* smem, const void* gmem, bool valid) {
-    const unsigned dst = sharedAddress(smem);
-    const int srcBytes = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
-                 "r"(srcBytes));
-}
-
-__device__ __forceinline__ void cpAsyncCommit() {
-    asm volatile("cp.async.commit_group;\n" ::);
-}
-
-template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
-}
 
 // A shared-memory barrier whose phase completes after `count` arrivals.
 __device__ __forceinline__ void mbarrierInit(uint64_t* bar, unsigned count) {
@@ -66,13 +46,6 @@ __device__ __forceinline__ void mbarrierWait(uint64_t* bar, unsigned parity) {
                      : "memory");
 }
 #undef FOLIO_MBARRIER_WAIT
-
-__device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const bf16* p) {
-    const unsigned a = sharedAddress(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-}
 
 __device__ __forceinline__ void ldmatrixX4Trans(uint32_t (&r)[4], const bf16* p) {
     const unsigned a = sharedAddress(p);

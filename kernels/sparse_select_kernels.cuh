@@ -18,6 +18,7 @@
 // SM measured slower (1.31 against 1.18 ms for 2,048 queries at 1M on an H100).
 
 #include "dependent_launch.cuh"
+#include "shared_memory_ops.cuh"
 #include "sparse_select.cuh"
 
 #include <cmath>
@@ -76,29 +77,6 @@ __device__ __forceinline__ uint32_t orderKey(float f) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-__device__ __forceinline__ uint32_t smemAddr(const void* p) {
-    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-__device__ __forceinline__ void cpAsync16(void* dst, const void* src, int bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smemAddr(dst)), "l"(src),
-                 "r"(bytes));
-}
-
-__device__ __forceinline__ void cpAsyncCommit() {
-    asm volatile("cp.async.commit_group;\n");
-}
-
-__device__ __forceinline__ void cpAsyncWaitOne() {
-    asm volatile("cp.async.wait_group 1;\n");
-}
-
-__device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const void* p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(smemAddr(p)));
-}
-
 // c = a·b with no accumulator input: saves zeroing the accumulators of every key slice.
 __device__ __forceinline__ void mma16816First(float (&c)[4], const uint32_t (&a)[4],
                                               const uint32_t (&b)[2]) {
@@ -132,8 +110,7 @@ __device__ void loadTile(bf16* dst, const bf16* head, int64_t row0, int64_t rows
     for (int c = threadIdx.x; c < kTileKeys * chunks; c += kThreads) {
         const int r = c / chunks, col = (c % chunks) * 8;
         const bool ok = row0 + r < rowsValid;
-        cpAsync16(dst + r * tilePitch<D>() + col, ok ? head + (row0 + r) * D + col : head,
-                  ok ? 16 : 0);
+        cpAsync16(dst + r * tilePitch<D>() + col, ok ? head + (row0 + r) * D + col : head, ok);
     }
     cpAsyncCommit();
 }
@@ -251,7 +228,7 @@ __device__ void lsePass(LseState<NT, Q>& st, TileBuffers<D>& buf, const bf16* ke
             loadTile<D>(buf.tile[(i + 1 - begin) & 1], keys, int64_t(i + 1) * kTileKeys, ctaValid);
         else
             cpAsyncCommit();
-        cpAsyncWaitOne();
+        cpAsyncWait<1>();
         __syncthreads();
         // Key counts and block ids fit 32 bits (2^31 compressed keys is far past any context);
         // 64-bit copies of them would cost registers the query fragments need.
@@ -456,7 +433,7 @@ __global__ void __launch_bounds__(kThreads, 2)
             loadTile<D>(buf.tile[(i + 1 - first) & 1], keys, int64_t(i + 1) * kTileKeys, n1Cta);
         else
             cpAsyncCommit();
-        cpAsyncWaitOne();
+        cpAsyncWait<1>();
         __syncthreads();
         const int row0 = i * kTileKeys;
         if (row0 < n1Most) {
