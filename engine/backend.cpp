@@ -35,6 +35,7 @@ Result<std::unique_ptr<Backend>> createCuda(std::shared_ptr<const Model> model,
     o.randomWeights = options.randomWeights;
     o.decodeGraphs = options.decodeGraphs;
     o.warmUp = options.warmUp;
+    o.decodeProducts = options.decodeProducts;
     o.seed = options.seed;
     auto backend = cuda::CudaBackend::create(std::move(model), o);
     if (!backend) return backend.error();

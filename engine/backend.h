@@ -106,8 +106,10 @@ struct BackendOptions {
     int prefillChunk = 8192;    // CUDA: the largest chunk the workspace is planned for
     bool randomWeights = false; // CUDA: random weights of the model's shapes (benchmarks)
     uint64_t seed = 1;
-    bool decodeGraphs = true; // CUDA: replay each one-token step as one captured CUDA graph
-    bool warmUp = true;       // CUDA: load the kernels with a scratch chunk before returning
+    bool decodeGraphs = true;   // CUDA: replay each one-token step as one captured CUDA graph
+    bool warmUp = true;         // CUDA: load the kernels with a scratch chunk before returning
+    bool decodeProducts = true; // CUDA: one-token products through Folio's matrix-vector kernel,
+                                // not cuBLASLt (false for comparison)
 };
 
 // True when this build has the CUDA backend and a CUDA GPU is usable; `why` says why not.

@@ -34,13 +34,16 @@ const char* kHelp =
     "Usage: folio-bench (--config CONFIG.json --random-weights | --model DIR)\n"
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
-    "                   [--no-graphs] [--no-warm-up] [--snapshot-dir DIR] [--timeline]\n"
+    "                   [--no-graphs] [--no-warm-up] [--cublas-decode] [--snapshot-dir DIR]\n"
+    "                   [--timeline]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
     "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
     "step's kernels one by one instead of replaying a captured CUDA graph (for comparison).\n"
     "--no-warm-up skips the scratch chunk the CUDA backend runs while loading, so that the first\n"
     "prefill also loads the kernels (as it did before the warm-up existed).\n"
+    "--cublas-decode runs the decode step's weight products through cuBLASLt (with the norm and\n"
+    "SwiGLU kernels before them) instead of Folio's matrix-vector kernel (for comparison).\n"
     "--snapshot-dir saves each prefilled context to a state file in DIR, evicts the file from\n"
     "the page cache and times reopening it in a new context (the file is removed after).\n"
     "--timeline records every kernel, copy and memset on the GPU (CUPTI) and prints, per\n"
@@ -235,6 +238,7 @@ int main(int argc, char** argv) {
     options.randomWeights = random;
     options.decodeGraphs = !args.has("no-graphs");
     options.warmUp = !args.has("no-warm-up");
+    options.decodeProducts = !args.has("cublas-decode");
     if (auto limit = args.value("vram-limit")) {
         auto bytes = sala::parseByteSize(*limit);
         if (!bytes) {
@@ -282,9 +286,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     const double loadSeconds = since(loadStart);
-    std::printf("backend: %s, chunk %d, decode graphs %s, ready in %.2f s (warm-up %s)\n",
+    std::printf("backend: %s, chunk %d, decode graphs %s, decode products %s, ready in %.2f s "
+                "(warm-up %s)\n",
                 (*backend)->name().c_str(), options.prefillChunk,
-                options.decodeGraphs ? "on" : "off", loadSeconds, options.warmUp ? "on" : "off");
+                options.decodeGraphs ? "on" : "off", options.decodeProducts ? "gemv" : "cuBLASLt",
+                loadSeconds, options.warmUp ? "on" : "off");
     report["load_seconds"] = loadSeconds;
     std::function<uint64_t()> gpuClock;
     std::function<std::vector<folio::bench::TimelineRecord>()> takeRecords;

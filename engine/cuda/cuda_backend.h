@@ -17,8 +17,9 @@ struct CudaBackendOptions {
     int prefillChunk = 8192;
     bool randomWeights = false; // build random weights of the model's config (benchmarks)
     uint64_t seed = 1;
-    bool decodeGraphs = true; // one-token steps replay a captured graph instead of launching
-    bool warmUp = true;       // run one chunk and one step while loading (see warmUp)
+    bool decodeGraphs = true;   // one-token steps replay a captured graph instead of launching
+    bool warmUp = true;         // run one chunk and one step while loading (see warmUp)
+    bool decodeProducts = true; // one-token products through launchGemv instead of cuBLASLt
 };
 
 class CudaBackend final : public Backend {

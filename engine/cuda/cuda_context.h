@@ -66,6 +66,14 @@ private:
     Status sparseSelect(int layer, folio::kernels::Position start, int64_t count);
     Status lightningLayer(int layer, folio::kernels::Position start, int64_t count);
     Status mlp(int layer, int64_t count);
+    // The weight products (cuda_products.cpp): y = x W^T for `rows` rows of x, W [n, width].
+    bool gemvFor(int64_t rows, int64_t width, const bf16* w) const;
+    // y = rmsnorm(residual stream) W^T, bf16.
+    Status normProduct(int64_t rows, const bf16* normWeight, const bf16* w, int64_t n, bf16* y);
+    Status product(int64_t rows, const bf16* x, int64_t width, const bf16* w, int64_t n, void* y,
+                   OutType out, float alpha = 1.0f, float beta = 0.0f);
+    // residual stream += alpha * swiglu(gate/up product) W^T
+    Status swigluProduct(int64_t rows, const bf16* w, float alpha);
     Status compress(int layer, folio::kernels::Position start, int64_t count);
     Status copyLinearStates(bool toCheckpoint, DeviceBuffer& checkpoint);
     int64_t compressedCapacity(int kernel, int stride) const;

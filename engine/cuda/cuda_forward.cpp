@@ -180,30 +180,26 @@ Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position st
     const int64_t H = c.hiddenSize;
     const float eps = static_cast<float>(c.rmsNormEps);
     const float r = static_cast<float>(c.residualScale());
-    Gemm& gemm = backend_.gemm();
     SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ids, T,
                                  static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
     for (int l = 0; l < c.numLayers; ++l) {
         const CudaLayer& layer = w.layers[l];
-        SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.inputNorm, eps,
-                                   ws_.x.as<bf16>(), H, nullptr, stream_));
-        SALA_TRY(gemm.run(stream_, T, layer.inRows, H, ws_.x.as<bf16>(), H, layer.wIn,
-                          ws_.proj.get(), layer.inRows, OutType::BF16));
+        SALA_TRY(normProduct(T, layer.inputNorm, layer.wIn, layer.inRows, ws_.proj.as<bf16>()));
         if (layer.kind == LayerKind::Sparse)
             SALA_TRY(sparseLayer(l, start, T, selections));
         else
             SALA_TRY(lightningLayer(l, start, T));
         const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
         // The output projection adds its scaled result into the fp32 residual stream.
-        SALA_TRY(gemm.run(stream_, T, H, width, ws_.attn.as<bf16>(), width, layer.wO, ws_.h.get(),
-                          H, OutType::F32, r, 1.0f));
+        SALA_TRY(product(T, ws_.attn.as<bf16>(), width, layer.wO, H, ws_.h.get(), OutType::F32, r,
+                         1.0f));
         SALA_TRY(mlp(l, T));
     }
     const float* last = ws_.h.as<float>() + (T - rows) * H;
     SALA_CUDA(k::launchRmsNorm(last, H, rows, c.hiddenSize, w.finalNorm, eps, ws_.x.as<bf16>(), H,
                                ws_.hidden.as<float>(), stream_));
-    return gemm.run(stream_, rows, c.vocabSize, H, ws_.x.as<bf16>(), H, w.lmHead, ws_.logits.get(),
-                    c.vocabSize, OutType::F32, static_cast<float>(1.0 / c.logitDivisor()));
+    return product(rows, ws_.x.as<bf16>(), H, w.lmHead, c.vocabSize, ws_.logits.get(), OutType::F32,
+                   static_cast<float>(1.0 / c.logitDivisor()));
 }
 
 Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
@@ -338,20 +334,10 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
 }
 
 Status CudaContext::mlp(int l, int64_t T) {
-    const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
-    const int64_t H = c.hiddenSize;
-    const int64_t I = c.intermediateSize;
-    Gemm& gemm = backend_.gemm();
-    SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, c.hiddenSize, layer.postNorm,
-                               static_cast<float>(c.rmsNormEps), ws_.x.as<bf16>(), H, nullptr,
-                               stream_));
-    SALA_TRY(gemm.run(stream_, T, 2 * I, H, ws_.x.as<bf16>(), H, layer.wGateUp, ws_.proj.get(),
-                      2 * I, OutType::BF16));
-    SALA_CUDA(k::launchSiluMul(ws_.proj.as<bf16>(), 2 * I, T, c.intermediateSize,
-                               ws_.act.as<bf16>(), I, stream_));
-    return gemm.run(stream_, T, H, I, ws_.act.as<bf16>(), I, layer.wDown, ws_.h.get(), H,
-                    OutType::F32, static_cast<float>(c.residualScale()), 1.0f);
+    const int64_t I = config_.intermediateSize;
+    SALA_TRY(normProduct(T, layer.postNorm, layer.wGateUp, 2 * I, ws_.proj.as<bf16>()));
+    return swigluProduct(T, layer.wDown, static_cast<float>(config_.residualScale()));
 }
 
 } // namespace sala::cuda

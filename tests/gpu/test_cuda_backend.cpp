@@ -25,6 +25,7 @@ private slots:
     void refusesWhatDoesNotFit();
     void decodeGraphMatchesDirectLaunches();
     void warmUpLeavesNoTrace();
+    void decodeProductsMatchCublas();
 
 private:
     QTemporaryDir tmp_;
@@ -267,4 +268,27 @@ void TestCudaBackend::warmUpLeavesNoTrace() {
 }
 
 QTEST_GUILESS_MAIN(TestCudaBackend)
+// One-row products (every product of a decode step, the logits of a prefill's last token) run
+// through launchGemv; with decodeProducts off, through the norm and SwiGLU kernels and cuBLASLt.
+// The two agree to the bf16 rounding of the products' outputs.
+void TestCudaBackend::decodeProductsMatchCublas() {
+    sala::BackendOptions cublas;
+    cublas.decodeProducts = false;
+    auto gemv = backendFor(realModel_, sala::BackendKind::Cuda);
+    auto plain = backendFor(realModel_, sala::BackendKind::Cuda, cublas);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(900, 1024, rng);
+    const std::vector<int> steps = randomTokens(24, 1024, rng);
+    auto a = contextOf(*gemv);
+    auto b = contextOf(*plain);
+    const auto rowsA = runSequence(*a, prompt, 512, steps);
+    const auto rowsB = runSequence(*b, prompt, 512, steps);
+    for (size_t i = 0; i < rowsA.size(); ++i) {
+        for (float x : rowsA[i])
+            QVERIFY2(std::isfinite(x), "a decode step gave a non-finite logit");
+        const double err = gputest::relativeL2(rowsA[i].data(), rowsB[i].data(), rowsA[i].size());
+        QVERIFY2(err < 1e-2, qPrintable(QString("step %1: relative L2 %2").arg(i).arg(err)));
+    }
+}
+
 #include "test_cuda_backend.moc"

@@ -1,0 +1,66 @@
+// The weight products of a forward pass. In a one-token chunk (a decode step) each runs as
+// launchGemv, whose thread blocks build their input themselves (the RMSNorm of the residual
+// stream, or SwiGLU of the gate/up product) and start streaming weights before the kernel ahead
+// of them ends. Longer chunks run the norm or SwiGLU kernel and a cuBLASLt product.
+
+#include "activations.cuh"
+#include "cuda_context.h"
+#include "gemv.cuh"
+#include "norms.cuh"
+
+namespace sala::cuda {
+
+namespace k = folio::kernels;
+
+bool CudaContext::gemvFor(int64_t rows, int64_t width, const bf16* w) const {
+    return rows == 1 && backend_.options().decodeProducts && width % 8 == 0 &&
+           width <= k::kMaxGemvK && reinterpret_cast<uintptr_t>(w) % 16 == 0;
+}
+
+Status CudaContext::normProduct(int64_t T, const bf16* normWeight, const bf16* w, int64_t n,
+                                bf16* y) {
+    const int64_t H = config_.hiddenSize;
+    const float eps = static_cast<float>(config_.rmsNormEps);
+    if (gemvFor(T, H, w)) {
+        k::GemvInput in;
+        in.kind = k::GemvInputKind::RmsNorm;
+        in.residual = ws_.h.as<float>();
+        in.normWeight = normWeight;
+        in.eps = eps;
+        SALA_CUDA(k::launchGemv(in, w, n, int(H), {y, false, 1.0f, 0.0f}, stream_));
+        return {};
+    }
+    SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, int(H), normWeight, eps, ws_.x.as<bf16>(),
+                               H, nullptr, stream_));
+    return backend_.gemm().run(stream_, T, n, H, ws_.x.as<bf16>(), H, w, y, n, OutType::BF16);
+}
+
+Status CudaContext::product(int64_t T, const bf16* x, int64_t width, const bf16* w, int64_t n,
+                            void* y, OutType out, float alpha, float beta) {
+    if (gemvFor(T, width, w)) {
+        k::GemvInput in;
+        in.x = x;
+        SALA_CUDA(
+            k::launchGemv(in, w, n, int(width), {y, out == OutType::F32, alpha, beta}, stream_));
+        return {};
+    }
+    return backend_.gemm().run(stream_, T, n, width, x, width, w, y, n, out, alpha, beta);
+}
+
+Status CudaContext::swigluProduct(int64_t T, const bf16* w, float alpha) {
+    const int64_t H = config_.hiddenSize;
+    const int64_t I = config_.intermediateSize;
+    if (gemvFor(T, I, w)) {
+        k::GemvInput in;
+        in.kind = k::GemvInputKind::SiluMul;
+        in.gateUp = ws_.proj.as<bf16>();
+        SALA_CUDA(k::launchGemv(in, w, H, int(I), {ws_.h.get(), true, alpha, 1.0f}, stream_));
+        return {};
+    }
+    SALA_CUDA(
+        k::launchSiluMul(ws_.proj.as<bf16>(), 2 * I, T, int(I), ws_.act.as<bf16>(), I, stream_));
+    return backend_.gemm().run(stream_, T, H, I, ws_.act.as<bf16>(), I, w, ws_.h.get(), H,
+                               OutType::F32, alpha, 1.0f);
+}
+
+} // namespace sala::cuda

@@ -1,0 +1,209 @@
+#include "elementwise_common.cuh"
+#include "gemv.cuh"
+
+#include <algorithm>
+
+namespace folio::kernels {
+namespace {
+
+using detail::blockSum;
+using detail::loadVec;
+using detail::storeVec;
+
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+constexpr int kBlocksPerSm = 2;
+constexpr int kLaneElems = 8; // one 16-byte load of bf16
+constexpr int kWarpElems = 32 * kLaneElems;
+// Loads in flight per lane: a warp streams 8 KB of a row at a time, and two thread blocks per SM
+// keep 128 KB in flight, several times what the memory latency needs.
+constexpr int kLoads = 16;
+constexpr int kStepElems = kWarpElems * kLoads;
+
+using Step = uint4[kLoads];
+
+// Weights are read once per step: streamed past the caches so they keep the caches' contents.
+__device__ __forceinline__ void loadStep(const bf16* row, int k, int step, int lane, Step& w) {
+#pragma unroll
+    for (int u = 0; u < kLoads; ++u) {
+        const int i = step * kStepElems + u * kWarpElems + lane * kLaneElems;
+        if (i < k) w[u] = __ldcs(reinterpret_cast<const uint4*>(row + i));
+    }
+}
+
+__device__ __forceinline__ float low(uint32_t pair) {
+    return __uint_as_float(pair << 16);
+}
+__device__ __forceinline__ float high(uint32_t pair) {
+    return __uint_as_float(pair & 0xffff0000u);
+}
+
+__device__ __forceinline__ void dot8(uint32_t w, uint32_t x, float& even, float& odd) {
+    even = fmaf(low(w), low(x), even);
+    odd = fmaf(high(w), high(x), odd);
+}
+
+// Two running sums halve the chain of dependent multiply-adds.
+__device__ __forceinline__ void dotStep(const Step& w, const bf16* xs, int k, int step, int lane,
+                                        float& even, float& odd) {
+#pragma unroll
+    for (int u = 0; u < kLoads; ++u) {
+        const int i = step * kStepElems + u * kWarpElems + lane * kLaneElems;
+        if (i >= k) continue;
+        const uint4 x = *reinterpret_cast<const uint4*>(xs + i);
+        dot8(w[u].x, x.x, even, odd);
+        dot8(w[u].y, x.y, even, odd);
+        dot8(w[u].z, x.z, even, odd);
+        dot8(w[u].w, x.w, even, odd);
+    }
+}
+
+// x into shared memory, with the same arithmetic as the standalone kernels it replaces.
+template <GemvInputKind Kind>
+__device__ __forceinline__ void buildInput(const GemvInput& in, int k, bf16* xs) {
+    constexpr int V = kLaneElems;
+    const int first = threadIdx.x * V;
+    constexpr int stride = kThreads * V;
+    if constexpr (Kind == GemvInputKind::Bf16) {
+        for (int i = first; i < k; i += stride)
+            *reinterpret_cast<uint4*>(xs + i) = *reinterpret_cast<const uint4*>(in.x + i);
+    } else if constexpr (Kind == GemvInputKind::RmsNorm) {
+        __shared__ float scratch[32];
+        float sumSq = 0.0f;
+        for (int i = first; i < k; i += stride) {
+            float v[V];
+            loadVec<V>(in.residual + i, v);
+#pragma unroll
+            for (int j = 0; j < V; ++j) sumSq += v[j] * v[j];
+        }
+        const float inv = 1.0f / sqrtf(blockSum(sumSq, scratch) / float(k) + in.eps);
+        for (int i = first; i < k; i += stride) {
+            float v[V], g[V];
+            loadVec<V>(in.residual + i, v);
+            loadVec<V>(in.normWeight + i, g);
+#pragma unroll
+            for (int j = 0; j < V; ++j) v[j] = v[j] * inv * g[j];
+            storeVec<V>(xs + i, v);
+        }
+    } else {
+        for (int i = first; i < k; i += stride) {
+            float g[V], u[V], y[V];
+            loadVec<V>(in.gateUp + i, g);
+            loadVec<V>(in.gateUp + k + i, u);
+#pragma unroll
+            for (int j = 0; j < V; ++j) y[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
+            storeVec<V>(xs + i, y);
+        }
+    }
+}
+
+template <bool F32>
+__device__ __forceinline__ void storeRow(const GemvOutput& out, int64_t row, float acc) {
+    if constexpr (F32) {
+        float* y = static_cast<float*>(out.y) + row;
+        float v = out.alpha * acc;
+        if (out.beta != 0.0f) v += out.beta * *y;
+        *y = v;
+    } else {
+        static_cast<bf16*>(out.y)[row] = __float2bfloat16(out.alpha * acc);
+    }
+}
+
+// Each warp takes rows warp, warp + warps, ...; a row is `steps` steps of kStepElems. The loads
+// of a warp's next step are issued as soon as the current one has been multiplied, before the
+// row's sum and store.
+template <GemvInputKind Kind, bool F32>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm)
+    gemvKernel(GemvInput in, const bf16* __restrict__ w, int64_t n, int k, GemvOutput out) {
+    extern __shared__ uint4 sharedX[];
+    bf16* xs = reinterpret_cast<bf16*>(sharedX);
+    const int lane = threadIdx.x % 32;
+    const int64_t warps = int64_t(gridDim.x) * kWarps;
+    const int steps = (k + kStepElems - 1) / kStepElems;
+    int64_t row = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
+    Step buf;
+    if (row < n) loadStep(w + row * k, k, 0, lane, buf);
+    waitForPrecedingKernel();
+    buildInput<Kind>(in, k, xs);
+    __syncthreads();
+    float even = 0.0f, odd = 0.0f;
+    for (int step = 0; row < n;) {
+        dotStep(buf, xs, k, step, lane, even, odd);
+        int64_t nextRow = row;
+        int nextStep = step + 1;
+        if (nextStep == steps) {
+            nextStep = 0;
+            nextRow += warps;
+        }
+        if (nextRow < n) loadStep(w + nextRow * k, k, nextStep, lane, buf);
+        if (nextStep == 0) {
+            const float acc = detail::groupSum(even + odd, 32);
+            if (lane == 0) storeRow<F32>(out, row, acc);
+            even = odd = 0.0f;
+        }
+        row = nextRow;
+        step = nextStep;
+    }
+}
+
+bool aligned16(const void* p) {
+    return detail::alignedFor(p, 16);
+}
+
+bool validInput(const GemvInput& in) {
+    switch (in.kind) {
+    case GemvInputKind::Bf16:
+        return in.x && aligned16(in.x);
+    case GemvInputKind::RmsNorm:
+        return in.residual && in.normWeight && aligned16(in.residual) && aligned16(in.normWeight);
+    case GemvInputKind::SiluMul:
+        return in.gateUp && aligned16(in.gateUp);
+    }
+    return false;
+}
+
+// Thread blocks for n rows: as many warps as two blocks per SM give, then as few as still give
+// every warp the same number of rows (so the last rows do not run alone).
+unsigned gridFor(int64_t n) {
+    int device = 0, sms = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+        sms = 1;
+    const int64_t most = int64_t(std::max(sms, 1)) * kBlocksPerSm * kWarps;
+    const int64_t rowsPerWarp = (n + most - 1) / most;
+    const int64_t warps = (n + rowsPerWarp - 1) / rowsPerWarp;
+    return ceilDiv(warps, kWarps);
+}
+
+template <GemvInputKind Kind>
+cudaError_t launchKind(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
+                       cudaStream_t stream) {
+    const size_t shared = size_t(k) * sizeof(bf16);
+    if (out.f32)
+        return launchDependent(gemvKernel<Kind, true>, gridFor(n), kThreads, shared, stream, in, w,
+                               n, k, out);
+    return launchDependent(gemvKernel<Kind, false>, gridFor(n), kThreads, shared, stream, in, w, n,
+                           k, out);
+}
+
+} // namespace
+
+cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
+                       cudaStream_t stream) {
+    if (n < 0 || k < kLaneElems || k > kMaxGemvK || k % kLaneElems != 0)
+        return cudaErrorInvalidValue;
+    if (!out.f32 && out.beta != 0.0f) return cudaErrorInvalidValue;
+    if (n == 0) return cudaSuccess;
+    if (!w || !aligned16(w) || !out.y || !validInput(in)) return cudaErrorInvalidValue;
+    switch (in.kind) {
+    case GemvInputKind::Bf16:
+        return launchKind<GemvInputKind::Bf16>(in, w, n, k, out, stream);
+    case GemvInputKind::RmsNorm:
+        return launchKind<GemvInputKind::RmsNorm>(in, w, n, k, out, stream);
+    case GemvInputKind::SiluMul:
+        return launchKind<GemvInputKind::SiluMul>(in, w, n, k, out, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+} // namespace folio::kernels

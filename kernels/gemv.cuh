@@ -1,0 +1,51 @@
+#pragma once
+// One-token matrix products of a decode step: y = x W^T for one row x, with W [n, k] bf16
+// row-major, as the weights are stored.
+//
+// A decode step reads every weight once, so its products are bound by memory bandwidth. Two
+// things make this kernel faster there than a general GEMM:
+// - it is a programmatic dependent (see dependent_launch.cuh) whose thread blocks issue their
+//   first weight loads before waiting for the preceding kernel: weights never change during a
+//   step, so the loads overlap the small kernels (norms, attention) before the product;
+// - each thread block builds x itself, from the residual stream through the RMSNorm or from the
+//   gate/up product through SwiGLU, which takes those kernels out of the step.
+
+#include "kernel_common.cuh"
+
+namespace folio::kernels {
+
+// Longest row (k) the product accepts: x is held in shared memory as bf16.
+constexpr int kMaxGemvK = 16384;
+
+enum class GemvInputKind {
+    Bf16,    // x = x[0, k)
+    RmsNorm, // x = residual / sqrt(mean(residual^2) + eps) * normWeight, as launchRmsNorm does
+    SiluMul, // x[i] = silu(gateUp[i]) * gateUp[k + i], as launchSiluMul does
+};
+
+// x is rounded to bf16 before the product, as the standalone kernels round their output.
+struct GemvInput {
+    GemvInputKind kind = GemvInputKind::Bf16;
+    const bf16* x = nullptr;
+    const float* residual = nullptr;
+    const bf16* normWeight = nullptr;
+    float eps = 0.0f;
+    const bf16* gateUp = nullptr;
+};
+
+// bf16: y = alpha * (x W^T), beta must be 0. f32: y = alpha * (x W^T) + beta * y, where y is read
+// only when beta is not 0 (so an output projection adds itself into the residual stream).
+struct GemvOutput {
+    void* y = nullptr;
+    bool f32 = false;
+    float alpha = 1.0f;
+    float beta = 0.0f;
+};
+
+// Errors: cudaErrorInvalidValue for k outside [8, kMaxGemvK] or not a multiple of 8, negative n,
+// null or misaligned pointers (w, x, gateUp: 16 bytes; residual: 16 bytes), or beta != 0 with a
+// bf16 output.
+cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
+                       cudaStream_t stream);
+
+} // namespace folio::kernels
