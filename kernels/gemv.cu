@@ -58,6 +58,43 @@ __device__ __forceinline__ void dotStep(const Step& w, const bf16* xs, int k, in
     }
 }
 
+// x = (weight ? src / rms(src) * weight : src) * (gate ? sigmoid(gate) : 1), rounded to bf16,
+// with the arithmetic of launchRmsNorm and launchGatedNorm.
+template <typename T>
+__device__ __forceinline__ void normInput(const T* src, const bf16* weight, const bf16* gate,
+                                          float eps, int k, bf16* xs) {
+    constexpr int V = kLaneElems;
+    const int first = threadIdx.x * V;
+    constexpr int stride = kThreads * V;
+    float inv = 1.0f;
+    if (weight) {
+        __shared__ float scratch[32];
+        float sumSq = 0.0f;
+        for (int i = first; i < k; i += stride) {
+            float v[V];
+            loadVec<V>(src + i, v);
+#pragma unroll
+            for (int j = 0; j < V; ++j) sumSq += v[j] * v[j];
+        }
+        inv = 1.0f / sqrtf(blockSum(sumSq, scratch) / float(k) + eps);
+    }
+    for (int i = first; i < k; i += stride) {
+        float v[V], m[V];
+        loadVec<V>(src + i, v);
+        if (weight) {
+            loadVec<V>(weight + i, m);
+#pragma unroll
+            for (int j = 0; j < V; ++j) v[j] = v[j] * inv * m[j];
+        }
+        if (gate) {
+            loadVec<V>(gate + i, m);
+#pragma unroll
+            for (int j = 0; j < V; ++j) v[j] *= 1.0f / (1.0f + expf(-m[j]));
+        }
+        storeVec<V>(xs + i, v);
+    }
+}
+
 // x into shared memory, with the same arithmetic as the standalone kernels it replaces.
 template <GemvInputKind Kind>
 __device__ __forceinline__ void buildInput(const GemvInput& in, int k, bf16* xs) {
@@ -68,23 +105,9 @@ __device__ __forceinline__ void buildInput(const GemvInput& in, int k, bf16* xs)
         for (int i = first; i < k; i += stride)
             *reinterpret_cast<uint4*>(xs + i) = *reinterpret_cast<const uint4*>(in.x + i);
     } else if constexpr (Kind == GemvInputKind::RmsNorm) {
-        __shared__ float scratch[32];
-        float sumSq = 0.0f;
-        for (int i = first; i < k; i += stride) {
-            float v[V];
-            loadVec<V>(in.residual + i, v);
-#pragma unroll
-            for (int j = 0; j < V; ++j) sumSq += v[j] * v[j];
-        }
-        const float inv = 1.0f / sqrtf(blockSum(sumSq, scratch) / float(k) + in.eps);
-        for (int i = first; i < k; i += stride) {
-            float v[V], g[V];
-            loadVec<V>(in.residual + i, v);
-            loadVec<V>(in.normWeight + i, g);
-#pragma unroll
-            for (int j = 0; j < V; ++j) v[j] = v[j] * inv * g[j];
-            storeVec<V>(xs + i, v);
-        }
+        normInput(in.residual, in.normWeight, nullptr, in.eps, k, xs);
+    } else if constexpr (Kind == GemvInputKind::GatedNorm) {
+        normInput(in.x, in.normWeight, in.gate, in.eps, k, xs);
     } else {
         for (int i = first; i < k; i += stride) {
             float g[V], u[V], y[V];
@@ -156,6 +179,8 @@ bool validInput(const GemvInput& in) {
         return in.x && aligned16(in.x);
     case GemvInputKind::RmsNorm:
         return in.residual && in.normWeight && aligned16(in.residual) && aligned16(in.normWeight);
+    case GemvInputKind::GatedNorm:
+        return in.x && aligned16(in.x) && aligned16(in.normWeight) && aligned16(in.gate);
     case GemvInputKind::SiluMul:
         return in.gateUp && aligned16(in.gateUp);
     }
@@ -200,6 +225,8 @@ cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, con
         return launchKind<GemvInputKind::Bf16>(in, w, n, k, out, stream);
     case GemvInputKind::RmsNorm:
         return launchKind<GemvInputKind::RmsNorm>(in, w, n, k, out, stream);
+    case GemvInputKind::GatedNorm:
+        return launchKind<GemvInputKind::GatedNorm>(in, w, n, k, out, stream);
     case GemvInputKind::SiluMul:
         return launchKind<GemvInputKind::SiluMul>(in, w, n, k, out, stream);
     }

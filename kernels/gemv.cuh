@@ -18,19 +18,22 @@ namespace folio::kernels {
 constexpr int kMaxGemvK = 16384;
 
 enum class GemvInputKind {
-    Bf16,    // x = x[0, k)
-    RmsNorm, // x = residual / sqrt(mean(residual^2) + eps) * normWeight, as launchRmsNorm does
-    SiluMul, // x[i] = silu(gateUp[i]) * gateUp[k + i], as launchSiluMul does
+    Bf16,      // x = x[0, k)
+    RmsNorm,   // x = residual / sqrt(mean(residual^2) + eps) * normWeight, as launchRmsNorm does
+    GatedNorm, // x = (normWeight ? rmsnorm(x) * normWeight : x) * (gate ? sigmoid(gate) : 1), as
+               // launchGatedNorm does (the attention output before its projection)
+    SiluMul,   // x[i] = silu(gateUp[i]) * gateUp[k + i], as launchSiluMul does
 };
 
 // x is rounded to bf16 before the product, as the standalone kernels round their output.
 struct GemvInput {
     GemvInputKind kind = GemvInputKind::Bf16;
-    const bf16* x = nullptr;
-    const float* residual = nullptr;
-    const bf16* normWeight = nullptr;
+    const bf16* x = nullptr;          // Bf16, GatedNorm
+    const float* residual = nullptr;  // RmsNorm
+    const bf16* normWeight = nullptr; // RmsNorm; GatedNorm, where null means no norm
     float eps = 0.0f;
-    const bf16* gateUp = nullptr;
+    const bf16* gate = nullptr;   // GatedNorm, where null means no gate
+    const bf16* gateUp = nullptr; // SiluMul
 };
 
 // bf16: y = alpha * (x W^T), beta must be 0. f32: y = alpha * (x W^T) + beta * y, where y is read
@@ -43,8 +46,8 @@ struct GemvOutput {
 };
 
 // Errors: cudaErrorInvalidValue for k outside [8, kMaxGemvK] or not a multiple of 8, negative n,
-// null or misaligned pointers (w, x, gateUp: 16 bytes; residual: 16 bytes), or beta != 0 with a
-// bf16 output.
+// null or misaligned pointers (16 bytes each; normWeight and gate may be null for GatedNorm),
+// or beta != 0 with a bf16 output.
 cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
                        cudaStream_t stream);
 

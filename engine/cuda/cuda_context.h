@@ -72,6 +72,8 @@ private:
     Status normProduct(int64_t rows, const bf16* normWeight, const bf16* w, int64_t n, bf16* y);
     Status product(int64_t rows, const bf16* x, int64_t width, const bf16* w, int64_t n, void* y,
                    OutType out, float alpha = 1.0f, float beta = 0.0f);
+    // residual stream += residual scale * (attention output, normed and gated) Wo^T
+    Status outputProduct(int layer, int64_t rows);
     // residual stream += alpha * swiglu(gate/up product) W^T
     Status swigluProduct(int64_t rows, const bf16* w, float alpha);
     Status compress(int layer, folio::kernels::Position start, int64_t count);

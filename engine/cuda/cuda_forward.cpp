@@ -179,7 +179,6 @@ Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position st
     const CudaWeights& w = backend_.weights();
     const int64_t H = c.hiddenSize;
     const float eps = static_cast<float>(c.rmsNormEps);
-    const float r = static_cast<float>(c.residualScale());
     SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ids, T,
                                  static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
     for (int l = 0; l < c.numLayers; ++l) {
@@ -189,10 +188,7 @@ Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position st
             SALA_TRY(sparseLayer(l, start, T, selections));
         else
             SALA_TRY(lightningLayer(l, start, T));
-        const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
-        // The output projection adds its scaled result into the fp32 residual stream.
-        SALA_TRY(product(T, ws_.attn.as<bf16>(), width, layer.wO, H, ws_.h.get(), OutType::F32, r,
-                         1.0f));
+        SALA_TRY(outputProduct(l, T));
         SALA_TRY(mlp(l, T));
     }
     const float* last = ws_.h.as<float>() + (T - rows) * H;
@@ -225,10 +221,6 @@ Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
         SALA_CUDA(k::launchLightningPrefill(
             proj + layer.qOffset, proj + layer.kOffset, proj + layer.vOffset, stride, T, heads, dim,
             backend_.slopes(), state, out, c.lightningWidth(), stream_));
-    const bf16* gate = layer.gateOffset >= 0 ? proj + layer.gateOffset : nullptr;
-    SALA_CUDA(k::launchGatedNorm(out, c.lightningWidth(), T, c.lightningWidth(),
-                                 c.useOutputNorm ? layer.oNorm : nullptr, eps, gate, stride,
-                                 stream_));
     return {};
 }
 
@@ -316,9 +308,6 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
             proj + layer.qOffset, stride, T, start.value, c.numHeads, c.numKvHeads, int(d),
             s.keys.as<bf16>(), s.values.as<bf16>(), headStride, blocks, sc.topkTotal(),
             sc.blockSize, out, c.attnWidth(), stream_));
-    if (layer.gateOffset >= 0)
-        SALA_CUDA(k::launchGatedNorm(out, c.attnWidth(), T, c.attnWidth(), nullptr, 0.0f,
-                                     proj + layer.gateOffset, stride, stream_));
     if (selections) {
         const int topk = sc.topkTotal();
         std::vector<int32_t> last(size_t(c.numKvHeads) * topk);

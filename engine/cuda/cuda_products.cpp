@@ -47,6 +47,34 @@ Status CudaContext::product(int64_t T, const bf16* x, int64_t width, const bf16*
     return backend_.gemm().run(stream_, T, n, width, x, width, w, y, n, out, alpha, beta);
 }
 
+// Lightning layers norm their output and gate it, sparse layers gate it (where the model has
+// the gate and the norm).
+Status CudaContext::outputProduct(int l, int64_t T) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const bool lightning = layer.kind != LayerKind::Sparse;
+    const int64_t width = lightning ? c.lightningWidth() : c.attnWidth();
+    const bf16* norm = lightning && c.useOutputNorm ? layer.oNorm : nullptr;
+    const float eps = static_cast<float>(c.rmsNormEps);
+    const bf16* gate = layer.gateOffset >= 0 ? ws_.proj.as<bf16>() + layer.gateOffset : nullptr;
+    bf16* out = ws_.attn.as<bf16>();
+    const float r = static_cast<float>(c.residualScale());
+    if (gemvFor(T, width, layer.wO)) {
+        k::GemvInput in;
+        in.kind = k::GemvInputKind::GatedNorm;
+        in.x = out;
+        in.normWeight = norm;
+        in.eps = eps;
+        in.gate = gate;
+        SALA_CUDA(k::launchGemv(in, layer.wO, c.hiddenSize, int(width),
+                                {ws_.h.get(), true, r, 1.0f}, stream_));
+        return {};
+    }
+    SALA_CUDA(
+        k::launchGatedNorm(out, width, T, int(width), norm, eps, gate, layer.inRows, stream_));
+    return product(T, out, width, layer.wO, c.hiddenSize, ws_.h.get(), OutType::F32, r, 1.0f);
+}
+
 Status CudaContext::swigluProduct(int64_t T, const bf16* w, float alpha) {
     const int64_t H = config_.hiddenSize;
     const int64_t I = config_.intermediateSize;

@@ -1,6 +1,6 @@
 // The decode step's matrix-vector product (kernels/gemv.cuh) against its CPU twin: the CPU
-// backend's RMSNorm or SwiGLU, rounding to bf16, and its dot product per weight row; on fresh
-// random inputs with poisoned outputs.
+// backend's RMSNorm, output gate or SwiGLU, rounding to bf16, and its dot product per weight
+// row; on fresh random inputs with poisoned outputs.
 //
 // Tolerance: both sides compute in f32 from the same bf16 values, in different summation
 // orders (relative error of a dot about 1e-6 here). The RMSNorm's sum of squares may also differ
@@ -32,15 +32,34 @@ constexpr float kEps = 1e-6f;
 
 struct Inputs {
     std::vector<float> x;                    // what the product multiplies, rounded to bf16
-    std::vector<float> residual, normWeight; // RmsNorm
+    std::vector<float> raw;                  // GatedNorm: the attention output
+    std::vector<float> residual, normWeight; // RmsNorm, GatedNorm (optional)
+    std::vector<float> gate;                 // GatedNorm (optional)
     std::vector<float> gateUp;               // SiluMul
 };
 
+// Which parts a GatedNorm input has.
+struct Gated {
+    bool norm = false, gate = false;
+};
+
 // Random inputs of one kind and the x the kernel is expected to build from them.
-Inputs makeInputs(Kind kind, int k, std::mt19937& rng) {
+Inputs makeInputs(Kind kind, int k, Gated gated, std::mt19937& rng) {
     Inputs in;
     if (kind == Kind::Bf16) {
         in.x = roundBf16(randomFloats(size_t(k), rng));
+    } else if (kind == Kind::GatedNorm) {
+        in.raw = roundBf16(randomFloats(size_t(k), rng, 0.7f));
+        in.x = in.raw;
+        if (gated.norm) {
+            in.normWeight = roundBf16(randomFloats(size_t(k), rng, 0.5f));
+            sala::cpu::rmsNorm(in.raw.data(), 1, k, in.normWeight.data(), kEps, in.x.data());
+        }
+        if (gated.gate) {
+            in.gate = roundBf16(randomFloats(size_t(k), rng, 2.0f));
+            sala::cpu::mulSigmoid(in.x.data(), in.gate.data(), k);
+        }
+        in.x = roundBf16(in.x);
     } else if (kind == Kind::RmsNorm) {
         in.residual = randomFloats(size_t(k), rng, 3.0f);
         in.normWeight = roundBf16(randomFloats(size_t(k), rng, 0.5f));
@@ -82,7 +101,7 @@ std::string compareRows(const std::vector<float>& got, const std::vector<float>&
 
 // Device copies of the inputs, and the launch description pointing at them.
 struct DeviceInputs {
-    DeviceBuffer<bf16> x, normWeight, gateUp;
+    DeviceBuffer<bf16> x, normWeight, gate, gateUp;
     DeviceBuffer<float> residual;
     fk::GemvInput describe(Kind kind) const {
         fk::GemvInput in;
@@ -91,6 +110,7 @@ struct DeviceInputs {
         in.residual = residual.get();
         in.normWeight = normWeight.get();
         in.eps = kEps;
+        in.gate = gate.get();
         in.gateUp = gateUp.get();
         return in;
     }
@@ -98,6 +118,11 @@ struct DeviceInputs {
 
 void upload(const Inputs& in, Kind kind, DeviceInputs& d) {
     if (kind == Kind::Bf16) d.x.upload(toBf16(in.x));
+    if (kind == Kind::GatedNorm) {
+        d.x.upload(toBf16(in.raw));
+        if (!in.normWeight.empty()) d.normWeight.upload(toBf16(in.normWeight));
+        if (!in.gate.empty()) d.gate.upload(toBf16(in.gate));
+    }
     if (kind == Kind::RmsNorm) {
         d.residual.upload(in.residual);
         d.normWeight.upload(toBf16(in.normWeight));
@@ -125,20 +150,32 @@ void TestGemv::matchesCpu_data() {
     QTest::addColumn<bool>("f32");
     QTest::addColumn<float>("alpha");
     QTest::addColumn<float>("beta");
+    QTest::addColumn<bool>("withNorm"); // GatedNorm only
+    QTest::addColumn<bool>("withGate"); // GatedNorm only
     // The decode step's shapes, each with the input and output it has there.
     QTest::newRow("sparse input projection, normed x")
-        << Kind::RmsNorm << 8704 << 4096 << false << 1.0f << 0.0f;
+        << Kind::RmsNorm << 8704 << 4096 << false << 1.0f << 0.0f << false << false;
+    QTest::newRow("lightning output, normed and gated, into the residual")
+        << Kind::GatedNorm << 4096 << 4096 << true << 0.25f << 1.0f << true << true;
+    QTest::newRow("sparse output, gated")
+        << Kind::GatedNorm << 4096 << 4096 << true << 0.25f << 1.0f << false << true;
+    QTest::newRow("output, normed, not gated")
+        << Kind::GatedNorm << 1000 << 264 << false << 1.0f << 0.0f << true << false;
     QTest::newRow("output projection into the residual")
-        << Kind::Bf16 << 4096 << 4096 << true << 0.25f << 1.0f;
+        << Kind::Bf16 << 4096 << 4096 << true << 0.25f << 1.0f << false << false;
     QTest::newRow("down projection from SwiGLU")
-        << Kind::SiluMul << 4096 << 16384 << true << 0.25f << 1.0f;
-    QTest::newRow("logits, scaled") << Kind::Bf16 << 20011 << 4096 << true << 0.125f << 0.0f;
+        << Kind::SiluMul << 4096 << 16384 << true << 0.25f << 1.0f << false << false;
+    QTest::newRow("logits, scaled")
+        << Kind::Bf16 << 20011 << 4096 << true << 0.125f << 0.0f << false << false;
     // Rows that end inside a warp's load (264), inside a second step (4104), and a single
     // 16-byte load; many rows per warp.
-    QTest::newRow("short rows") << Kind::RmsNorm << 1000 << 264 << false << 1.0f << 0.0f;
-    QTest::newRow("a step and a bit") << Kind::SiluMul << 777 << 4104 << true << 1.0f << 0.0f;
-    QTest::newRow("one load per row") << Kind::Bf16 << 70001 << 8 << false << 2.0f << 0.0f;
-    QTest::newRow("one row") << Kind::Bf16 << 1 << 4096 << true << 1.0f << 1.0f;
+    QTest::newRow("short rows") << Kind::RmsNorm << 1000 << 264 << false << 1.0f << 0.0f << false
+                                << false;
+    QTest::newRow("a step and a bit")
+        << Kind::SiluMul << 777 << 4104 << true << 1.0f << 0.0f << false << false;
+    QTest::newRow("one load per row")
+        << Kind::Bf16 << 70001 << 8 << false << 2.0f << 0.0f << false << false;
+    QTest::newRow("one row") << Kind::Bf16 << 1 << 4096 << true << 1.0f << 1.0f << false << false;
 }
 
 void TestGemv::matchesCpu() {
@@ -149,8 +186,10 @@ void TestGemv::matchesCpu() {
     QFETCH(bool, f32);
     QFETCH(float, alpha);
     QFETCH(float, beta);
+    QFETCH(bool, withNorm);
+    QFETCH(bool, withGate);
     std::mt19937 rng = freshRng();
-    const Inputs in = makeInputs(kind, k, rng);
+    const Inputs in = makeInputs(kind, k, {withNorm, withGate}, rng);
     const std::vector<float> w = roundBf16(randomFloats(size_t(n) * k, rng, 0.05f));
     const std::vector<float> y0 = randomFloats(size_t(n), rng);
     DeviceInputs d;
