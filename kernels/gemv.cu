@@ -58,11 +58,82 @@ __device__ __forceinline__ void dotStep(const Step& w, const bf16* xs, int k, in
     }
 }
 
+// Norm inputs up to this width keep their slots in registers between the sum of squares and the
+// scaling, and their norm weights are loaded before the wait (weights never change during a
+// step): the input then costs one memory round trip after the wait instead of two.
+constexpr int kResidentSlots = 2;
+constexpr int kResidentK = kThreads * kLaneElems * kResidentSlots;
+
+struct NormWeights {
+    uint4 slot[kResidentSlots];
+};
+
+__device__ __forceinline__ void unpack(uint4 p, float (&v)[kLaneElems]) {
+    const uint32_t pairs[4] = {p.x, p.y, p.z, p.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        v[2 * j] = low(pairs[j]);
+        v[2 * j + 1] = high(pairs[j]);
+    }
+}
+
+__device__ __forceinline__ void preloadNormWeights(const bf16* weight, int k, NormWeights& nw) {
+    if (!weight || k > kResidentK) return;
+#pragma unroll
+    for (int s = 0; s < kResidentSlots; ++s) {
+        const int i = (threadIdx.x + s * kThreads) * kLaneElems;
+        if (i < k) nw.slot[s] = *reinterpret_cast<const uint4*>(weight + i);
+    }
+}
+
+__device__ __forceinline__ float sigmoid(float g) {
+    return 1.0f / (1.0f + expf(-g));
+}
+
 // x = (weight ? src / rms(src) * weight : src) * (gate ? sigmoid(gate) : 1), rounded to bf16,
-// with the arithmetic of launchRmsNorm and launchGatedNorm.
+// with the arithmetic of launchRmsNorm and launchGatedNorm; for k <= kResidentK.
 template <typename T>
-__device__ __forceinline__ void normInput(const T* src, const bf16* weight, const bf16* gate,
-                                          float eps, int k, bf16* xs) {
+__device__ __forceinline__ void normInputResident(const T* src, const bf16* weight,
+                                                  const NormWeights& nw, const bf16* gate,
+                                                  float eps, int k, bf16* xs) {
+    constexpr int V = kLaneElems;
+    float v[kResidentSlots][V];
+    uint4 g[kResidentSlots];
+    float sumSq = 0.0f;
+#pragma unroll
+    for (int s = 0; s < kResidentSlots; ++s) {
+        const int i = (threadIdx.x + s * kThreads) * V;
+        if (i >= k) continue;
+        loadVec<V>(src + i, v[s]);
+        if (gate) g[s] = *reinterpret_cast<const uint4*>(gate + i);
+#pragma unroll
+        for (int j = 0; j < V; ++j) sumSq += v[s][j] * v[s][j];
+    }
+    __shared__ float scratch[32];
+    const float inv = weight ? 1.0f / sqrtf(blockSum(sumSq, scratch) / float(k) + eps) : 1.0f;
+#pragma unroll
+    for (int s = 0; s < kResidentSlots; ++s) {
+        const int i = (threadIdx.x + s * kThreads) * V;
+        if (i >= k) continue;
+        float m[V];
+        if (weight) {
+            unpack(nw.slot[s], m);
+#pragma unroll
+            for (int j = 0; j < V; ++j) v[s][j] = v[s][j] * inv * m[j];
+        }
+        if (gate) {
+            unpack(g[s], m);
+#pragma unroll
+            for (int j = 0; j < V; ++j) v[s][j] *= sigmoid(m[j]);
+        }
+        storeVec<V>(xs + i, v[s]);
+    }
+}
+
+// The same for any k: two passes over src.
+template <typename T>
+__device__ __forceinline__ void normInputStreamed(const T* src, const bf16* weight,
+                                                  const bf16* gate, float eps, int k, bf16* xs) {
     constexpr int V = kLaneElems;
     const int first = threadIdx.x * V;
     constexpr int stride = kThreads * V;
@@ -89,15 +160,25 @@ __device__ __forceinline__ void normInput(const T* src, const bf16* weight, cons
         if (gate) {
             loadVec<V>(gate + i, m);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[j] *= 1.0f / (1.0f + expf(-m[j]));
+            for (int j = 0; j < V; ++j) v[j] *= sigmoid(m[j]);
         }
         storeVec<V>(xs + i, v);
     }
 }
 
+template <typename T>
+__device__ __forceinline__ void normInput(const T* src, const bf16* weight, const NormWeights& nw,
+                                          const bf16* gate, float eps, int k, bf16* xs) {
+    if (k <= kResidentK)
+        normInputResident(src, weight, nw, gate, eps, k, xs);
+    else
+        normInputStreamed(src, weight, gate, eps, k, xs);
+}
+
 // x into shared memory, with the same arithmetic as the standalone kernels it replaces.
 template <GemvInputKind Kind>
-__device__ __forceinline__ void buildInput(const GemvInput& in, int k, bf16* xs) {
+__device__ __forceinline__ void buildInput(const GemvInput& in, int k, const NormWeights& nw,
+                                           bf16* xs) {
     constexpr int V = kLaneElems;
     const int first = threadIdx.x * V;
     constexpr int stride = kThreads * V;
@@ -105,9 +186,9 @@ __device__ __forceinline__ void buildInput(const GemvInput& in, int k, bf16* xs)
         for (int i = first; i < k; i += stride)
             *reinterpret_cast<uint4*>(xs + i) = *reinterpret_cast<const uint4*>(in.x + i);
     } else if constexpr (Kind == GemvInputKind::RmsNorm) {
-        normInput(in.residual, in.normWeight, nullptr, in.eps, k, xs);
+        normInput(in.residual, in.normWeight, nw, nullptr, in.eps, k, xs);
     } else if constexpr (Kind == GemvInputKind::GatedNorm) {
-        normInput(in.x, in.normWeight, in.gate, in.eps, k, xs);
+        normInput(in.x, in.normWeight, nw, in.gate, in.eps, k, xs);
     } else {
         for (int i = first; i < k; i += stride) {
             float g[V], u[V], y[V];
@@ -146,8 +227,11 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm)
     int64_t row = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
     Step buf;
     if (row < n) loadStep(w + row * k, k, 0, lane, buf);
+    NormWeights nw;
+    if constexpr (Kind == GemvInputKind::RmsNorm || Kind == GemvInputKind::GatedNorm)
+        preloadNormWeights(in.normWeight, k, nw);
     waitForPrecedingKernel();
-    buildInput<Kind>(in, k, xs);
+    buildInput<Kind>(in, k, nw, xs);
     __syncthreads();
     float even = 0.0f, odd = 0.0f;
     for (int step = 0; row < n;) {

@@ -175,6 +175,11 @@ void TestGemv::matchesCpu_data() {
         << Kind::SiluMul << 777 << 4104 << true << 1.0f << 0.0f << false << false;
     QTest::newRow("one load per row")
         << Kind::Bf16 << 70001 << 8 << false << 2.0f << 0.0f << false << false;
+    // Norm inputs wider than 4,096 take two passes instead of keeping x in registers.
+    QTest::newRow("wide normed x")
+        << Kind::RmsNorm << 300 << 8200 << false << 1.0f << 0.0f << false << false;
+    QTest::newRow("wide output, normed and gated")
+        << Kind::GatedNorm << 300 << 6000 << true << 1.0f << 0.0f << true << true;
     QTest::newRow("one row") << Kind::Bf16 << 1 << 4096 << true << 1.0f << 1.0f << false << false;
 }
 
