@@ -4,11 +4,18 @@
 namespace folio::kernels {
 namespace {
 
+// The sections one launch copies: blockIdx.y picks one (keys, or keys and values).
+struct Sections {
+    const bf16* src[2];
+    bf16* dst[2];
+};
+
 // One thread copies 8 bf16 (16 bytes) when the row allows it, else one element.
-__global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStride, int64_t tokens,
-                               int kvHeads, int dim, bf16* __restrict__ dst, int64_t dstHeadStride,
-                               Position startPosition, int vec) {
+__global__ void appendKvKernel(Sections sections, int64_t srcRowStride, int64_t tokens, int kvHeads,
+                               int dim, int64_t dstHeadStride, Position startPosition, int vec) {
     waitForPrecedingKernel();
+    const bf16* __restrict__ src = sections.src[blockIdx.y];
+    bf16* __restrict__ dst = sections.dst[blockIdx.y];
     const int64_t perRow = int64_t(kvHeads) * dim / vec;
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= tokens * perRow) return;
@@ -24,20 +31,40 @@ __global__ void appendKvKernel(const bf16* __restrict__ src, int64_t srcRowStrid
         *o = *s;
 }
 
+bool aligned16(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+cudaError_t appendSections(Sections sections, unsigned count, int64_t srcRowStride, int64_t tokens,
+                           int kvHeads, int dim, int64_t dstHeadStride, Position startPosition,
+                           cudaStream_t stream) {
+    if (!startPosition.valid()) return cudaErrorInvalidValue;
+    if (tokens <= 0) return cudaSuccess;
+    bool aligned = dim % 8 == 0 && srcRowStride % 8 == 0 && dstHeadStride % 8 == 0;
+    for (unsigned i = 0; i < count; ++i)
+        aligned = aligned && aligned16(sections.src[i]) && aligned16(sections.dst[i]);
+    const int vec = aligned ? 8 : 1;
+    const int64_t total = tokens * kvHeads * dim / vec;
+    return launchDependent(appendKvKernel, dim3(ceilDiv(total, 256), count), 256, 0, stream,
+                           sections, srcRowStride, tokens, kvHeads, dim, dstHeadStride,
+                           startPosition, vec);
+}
+
 } // namespace
 
 cudaError_t launchAppendKv(const bf16* src, int64_t srcRowStride, int64_t tokens, int kvHeads,
                            int dim, bf16* dst, int64_t dstHeadStride, Position startPosition,
                            cudaStream_t stream) {
-    if (!startPosition.valid()) return cudaErrorInvalidValue;
-    if (tokens <= 0) return cudaSuccess;
-    const bool aligned = dim % 8 == 0 && srcRowStride % 8 == 0 && dstHeadStride % 8 == 0 &&
-                         reinterpret_cast<uintptr_t>(src) % 16 == 0 &&
-                         reinterpret_cast<uintptr_t>(dst) % 16 == 0;
-    const int vec = aligned ? 8 : 1;
-    const int64_t total = tokens * kvHeads * dim / vec;
-    return launchDependent(appendKvKernel, ceilDiv(total, 256), 256, 0, stream, src, srcRowStride,
-                           tokens, kvHeads, dim, dst, dstHeadStride, startPosition, vec);
+    return appendSections({{src, nullptr}, {dst, nullptr}}, 1, srcRowStride, tokens, kvHeads, dim,
+                          dstHeadStride, startPosition, stream);
+}
+
+cudaError_t launchAppendKeysValues(const bf16* keys, const bf16* values, int64_t srcRowStride,
+                                   int64_t tokens, int kvHeads, int dim, bf16* keyCache,
+                                   bf16* valueCache, int64_t dstHeadStride, Position startPosition,
+                                   cudaStream_t stream) {
+    return appendSections({{keys, values}, {keyCache, valueCache}}, 2, srcRowStride, tokens,
+                          kvHeads, dim, dstHeadStride, startPosition, stream);
 }
 
 } // namespace folio::kernels

@@ -7,14 +7,24 @@ namespace {
 
 constexpr int kCompressThreads = 256;
 
+// The windows of up to two levels one launch compresses: blockIdx.z picks the level.
+struct Levels {
+    int kernel[2], stride[2];
+    bf16* out[2];
+    int64_t outHeadStride[2];
+};
+
 // One thread per (window, feature) of one kv head; consecutive threads read consecutive
 // features of the same key row, so every load is coalesced. With `stepPosition` set, the
 // window (if any) that the key at that position completes is the one to compress.
 __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHeadStride, int dim,
-                                   int kernel, int stride, int64_t firstIndex, int64_t count,
-                                   const int64_t* stepPosition, bf16* __restrict__ out,
-                                   int64_t outHeadStride) {
+                                   Levels levels, int64_t firstIndex, int64_t count,
+                                   const int64_t* stepPosition) {
     waitForPrecedingKernel();
+    const int kernel = levels.kernel[blockIdx.z];
+    const int stride = levels.stride[blockIdx.z];
+    bf16* __restrict__ out = levels.out[blockIdx.z];
+    const int64_t outHeadStride = levels.outHeadStride[blockIdx.z];
     if (stepPosition) {
         const int64_t n = *stepPosition + 1; // keys held once this position is appended
         const bool completes = n >= kernel && (n - kernel) % stride == 0;
@@ -32,6 +42,22 @@ __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHea
     out[g * outHeadStride + j * dim + e] = __float2bfloat16(sum / float(kernel));
 }
 
+bool badStep(const bf16* keys, int kvHeads, int dim, const int64_t* position) {
+    return kvHeads <= 0 || kvHeads > 65535 || dim <= 0 || !position || !keys;
+}
+
+bool badLevel(int kernel, int stride, const bf16* out) {
+    return kernel <= 0 || stride <= 0 || !out;
+}
+
+cudaError_t launchStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
+                       const Levels& levels, unsigned count, const int64_t* position,
+                       cudaStream_t stream) {
+    const dim3 grid(ceilDiv(dim, kCompressThreads), kvHeads, count);
+    return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
+                           keyHeadStride, dim, levels, int64_t(0), int64_t(0), position);
+}
+
 } // namespace
 
 cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
@@ -44,20 +70,32 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
     const int64_t blocks = (count * dim + kCompressThreads - 1) / kCompressThreads;
     if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
+    const Levels levels{{kernel, 0}, {stride, 0}, {out, nullptr}, {outHeadStride, 0}};
     return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
-                           keyHeadStride, dim, kernel, stride, firstIndex, count, nullptr, out,
-                           outHeadStride);
+                           keyHeadStride, dim, levels, firstIndex, count, nullptr);
 }
 
 cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
                                    int kernel, int stride, const int64_t* position, bf16* out,
                                    int64_t outHeadStride, cudaStream_t stream) {
-    if (kvHeads <= 0 || kvHeads > 65535 || dim <= 0 || kernel <= 0 || stride <= 0 || !position ||
-        !keys || !out)
+    if (badStep(keys, kvHeads, dim, position) || badLevel(kernel, stride, out))
         return cudaErrorInvalidValue;
-    const dim3 grid(ceilDiv(dim, kCompressThreads), kvHeads);
-    return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
-                           keyHeadStride, dim, kernel, stride, 0, 0, position, out, outHeadStride);
+    const Levels levels{{kernel, 0}, {stride, 0}, {out, nullptr}, {outHeadStride, 0}};
+    return launchStep(keys, keyHeadStride, kvHeads, dim, levels, 1, position, stream);
+}
+
+cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, int kvHeads,
+                                       int dim, const CompressLevel& first,
+                                       const CompressLevel& second, const int64_t* position,
+                                       cudaStream_t stream) {
+    if (badStep(keys, kvHeads, dim, position) || badLevel(first.kernel, first.stride, first.out) ||
+        badLevel(second.kernel, second.stride, second.out))
+        return cudaErrorInvalidValue;
+    const Levels levels{{first.kernel, second.kernel},
+                        {first.stride, second.stride},
+                        {first.out, second.out},
+                        {first.outHeadStride, second.outHeadStride}};
+    return launchStep(keys, keyHeadStride, kvHeads, dim, levels, 2, position, stream);
 }
 
 } // namespace folio::kernels

@@ -21,4 +21,16 @@ cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int 
                                    int kernel, int stride, const int64_t* position, bf16* out,
                                    int64_t outHeadStride, cudaStream_t stream);
 
+struct CompressLevel {
+    int kernel = 0, stride = 0;
+    bf16* out = nullptr;
+    int64_t outHeadStride = 0;
+};
+
+// launchCompressKeysStep for two levels (the decode step's level 1 and level 2) in one launch.
+cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, int kvHeads,
+                                       int dim, const CompressLevel& first,
+                                       const CompressLevel& second, const int64_t* position,
+                                       cudaStream_t stream);
+
 } // namespace folio::kernels

@@ -229,25 +229,26 @@ Status CudaContext::compress(int l, k::Position start, int64_t T) {
     SparseState& s = sparse_[l];
     const int64_t d = c.headDim;
     const auto& sc = c.sparse;
-    struct Level {
-        int kernel, stride;
-        DeviceBuffer& out;
+    auto level = [&](int kernel, int stride, DeviceBuffer& out) {
+        return k::CompressLevel{kernel, stride, out.as<bf16>(),
+                                compressedCapacity(kernel, stride) * d};
     };
-    for (const Level& lv : {Level{sc.kernelSize, sc.kernelStride, s.k1},
-                            Level{sc.kernelSize2(), sc.kernelStride2(), s.k2}}) {
-        const int64_t outHeadStride = compressedCapacity(lv.kernel, lv.stride) * d;
-        if (start.device) {
-            SALA_CUDA(k::launchCompressKeysStep(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads,
-                                                int(d), lv.kernel, lv.stride, start.device,
-                                                lv.out.as<bf16>(), outHeadStride, stream_));
-            continue;
-        }
+    const k::CompressLevel levels[2] = {level(sc.kernelSize, sc.kernelStride, s.k1),
+                                        level(sc.kernelSize2(), sc.kernelStride2(), s.k2)};
+    // A graph step compresses whatever windows its token completes, both levels in one launch.
+    if (start.device) {
+        SALA_CUDA(k::launchCompressKeysStepPair(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads,
+                                                int(d), levels[0], levels[1], start.device,
+                                                stream_));
+        return {};
+    }
+    for (const k::CompressLevel& lv : levels) {
         const int64_t from = cpu::compressedCount(start.value, lv.kernel, lv.stride);
         const int64_t to = cpu::compressedCount(start.value + T, lv.kernel, lv.stride);
         if (to <= from) continue;
         SALA_CUDA(k::launchCompressKeys(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads, int(d),
-                                        lv.kernel, lv.stride, from, to - from, lv.out.as<bf16>(),
-                                        outHeadStride, stream_));
+                                        lv.kernel, lv.stride, from, to - from, lv.out,
+                                        lv.outHeadStride, stream_));
     }
     return {};
 }
@@ -288,10 +289,9 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
                                             stream_));
     }
     const int64_t headStride = capacity_ * d;
-    SALA_CUDA(k::launchAppendKv(proj + layer.kOffset, stride, T, c.numKvHeads, int(d),
-                                s.keys.as<bf16>(), headStride, start, stream_));
-    SALA_CUDA(k::launchAppendKv(proj + layer.vOffset, stride, T, c.numKvHeads, int(d),
-                                s.values.as<bf16>(), headStride, start, stream_));
+    SALA_CUDA(k::launchAppendKeysValues(proj + layer.kOffset, proj + layer.vOffset, stride, T,
+                                        c.numKvHeads, int(d), s.keys.as<bf16>(),
+                                        s.values.as<bf16>(), headStride, start, stream_));
     SALA_TRY(compress(l, start, T));
     SALA_TRY(sparseSelect(l, start, T));
 

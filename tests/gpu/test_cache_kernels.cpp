@@ -14,6 +14,32 @@ private slots:
     void fillMatchesHostFormula();
 };
 
+namespace {
+
+// Every element of a [kvHeads][capacity][dim] cache: the source row's section (at `offset` in
+// the row) where a token was appended, still poisoned elsewhere.
+void checkCache(const std::vector<__nv_bfloat16>& got, const std::vector<__nv_bfloat16>& src,
+                int kvHeads, int dim, int tokens, int start, int64_t capacity, int64_t stride,
+                int64_t offset) {
+    for (int g = 0; g < kvHeads; ++g)
+        for (int64_t p = 0; p < capacity; ++p)
+            for (int e = 0; e < dim; ++e) {
+                const uint16_t bits =
+                    reinterpret_cast<const uint16_t&>(got[(g * capacity + p) * dim + e]);
+                const int64_t t = p - start;
+                if (t < 0 || t >= tokens) {
+                    QCOMPARE(bits, uint16_t(0xFFFF)); // untouched
+                } else {
+                    const uint16_t want =
+                        reinterpret_cast<const uint16_t&>(src[t * stride + offset + g * dim + e]);
+                    QCOMPARE(bits, want);
+                }
+            }
+}
+
+} // namespace
+
+// One section (the values) alone, then keys and values in one launch.
 void TestCacheKernels::appendKvPlacesEveryHeadRow() {
     GPU_OR_SKIP();
     auto rng = gputest::freshRng();
@@ -25,29 +51,26 @@ void TestCacheKernels::appendKvPlacesEveryHeadRow() {
         const int64_t stride = int64_t(s.kvHeads) * s.dim * 2 + s.extra; // k and v side by side
         const int64_t capacity = s.start + s.tokens + 17;
         const auto src = gputest::toBf16(gputest::randomFloats(size_t(s.tokens) * stride, rng));
-        DeviceBuffer<__nv_bfloat16> dsrc, dst(size_t(s.kvHeads) * capacity * s.dim);
+        const size_t cacheSize = size_t(s.kvHeads) * capacity * s.dim;
+        DeviceBuffer<__nv_bfloat16> dsrc, dst(cacheSize), keys(cacheSize), values(cacheSize);
         dsrc.upload(src);
         dst.poison();
+        keys.poison();
+        values.poison();
         const int64_t vOffset = int64_t(s.kvHeads) * s.dim;
         CUDA_CHECK(folio::kernels::launchAppendKv(dsrc.get() + vOffset, stride, s.tokens, s.kvHeads,
                                                   s.dim, dst.get(), capacity * s.dim, s.start,
                                                   nullptr));
+        CUDA_CHECK(folio::kernels::launchAppendKeysValues(
+            dsrc.get(), dsrc.get() + vOffset, stride, s.tokens, s.kvHeads, s.dim, keys.get(),
+            values.get(), capacity * s.dim, s.start, nullptr));
         CUDA_CHECK(cudaDeviceSynchronize());
-        const auto got = dst.download();
-        for (int g = 0; g < s.kvHeads; ++g)
-            for (int64_t p = 0; p < capacity; ++p)
-                for (int e = 0; e < s.dim; ++e) {
-                    const uint16_t bits =
-                        reinterpret_cast<const uint16_t&>(got[(g * capacity + p) * s.dim + e]);
-                    const int64_t t = p - s.start;
-                    if (t < 0 || t >= s.tokens) {
-                        QCOMPARE(bits, uint16_t(0xFFFF)); // untouched
-                    } else {
-                        const uint16_t want = reinterpret_cast<const uint16_t&>(
-                            src[t * stride + vOffset + g * s.dim + e]);
-                        QCOMPARE(bits, want);
-                    }
-                }
+        checkCache(dst.download(), src, s.kvHeads, s.dim, s.tokens, s.start, capacity, stride,
+                   vOffset);
+        checkCache(keys.download(), src, s.kvHeads, s.dim, s.tokens, s.start, capacity, stride, 0);
+        checkCache(values.download(), src, s.kvHeads, s.dim, s.tokens, s.start, capacity, stride,
+                   vOffset);
+        if (QTest::currentTestFailed()) return;
     }
 }
 

@@ -155,6 +155,33 @@ void TestDecodeStep::compressStepWritesEachCompletedWindow() {
         QVERIFY2(sameBits(whole.download(), steps.download()),
                  qPrintable(QString("kernel %1 stride %2").arg(kernel).arg(stride)));
     }
+    // Two levels in one launch, as a decode step compresses them.
+    const folio::kernels::CompressLevel levels[2] = {{8, 4}, {32, 16}};
+    std::vector<DeviceBuffer<bf16>> whole(2), steps(2);
+    folio::kernels::CompressLevel out[2];
+    for (int i = 0; i < 2; ++i) {
+        const int64_t n = sala::cpu::compressedCount(length, levels[i].kernel, levels[i].stride);
+        whole[i].resize(size_t(kvHeads) * (n + 1) * dim);
+        steps[i].resize(whole[i].size());
+        whole[i].poison();
+        steps[i].poison();
+        CUDA_CHECK(folio::kernels::launchCompressKeys(keys.get(), length * dim, kvHeads, dim,
+                                                      levels[i].kernel, levels[i].stride, 0, n,
+                                                      whole[i].get(), (n + 1) * dim, nullptr));
+        out[i] = {levels[i].kernel, levels[i].stride, steps[i].get(), (n + 1) * dim};
+    }
+    Graph g;
+    CUDA_CHECK(g.capture([&](cudaStream_t s) {
+        return folio::kernels::launchCompressKeysStepPair(keys.get(), length * dim, kvHeads, dim,
+                                                          out[0], out[1], pos.get(), s);
+    }));
+    for (int64_t p = 0; p < length; ++p) {
+        CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
+        CUDA_CHECK(g.replay());
+    }
+    for (int i = 0; i < 2; ++i)
+        QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
+                 qPrintable(QString("level %1 of a pair").arg(i + 1)));
 }
 
 void TestDecodeStep::selectionGraphMatchesCpu_data() {
