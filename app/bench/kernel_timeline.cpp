@@ -86,6 +86,10 @@ TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, ui
             g.nanoseconds += r.start - coveredTo;
             coveredFrom = r.start;
         }
+        if (i == 0)
+            e.marginal += r.end - r.start;
+        else if (r.end > coveredTo)
+            e.marginal += r.end - std::max(coveredTo, r.start);
         if (r.end >= coveredTo) last = name; // the record that ends last precedes the next gap
         coveredTo = std::max(coveredTo, r.end);
     }
@@ -103,7 +107,7 @@ std::string formatTimeline(const TimelineSummary& s, const std::string& title, i
     std::string out;
     std::snprintf(line, sizeof line,
                   "\n%s: %lld records, span %.3f %s, GPU busy %.3f, idle %.3f\n\n| kernel | "
-                  "count | %s | share |\n|---|---|---|---|\n",
+                  "count | %s | marginal | share |\n|---|---|---|---|---|\n",
                   title.c_str(), static_cast<long long>(s.records), ms(s.span, passes), unit,
                   ms(s.busy, passes), ms(s.span - s.busy, passes), unit);
     out += line;
@@ -111,9 +115,9 @@ std::string formatTimeline(const TimelineSummary& s, const std::string& title, i
     for (const TimelineEntry& e : s.entries) total += e.nanoseconds;
     for (size_t i = 0; i < s.entries.size() && int(i) < top; ++i) {
         const TimelineEntry& e = s.entries[i];
-        std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %.1f %% |\n", e.name.c_str(),
+        std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %.3f | %.1f %% |\n", e.name.c_str(),
                       static_cast<long long>(e.count), ms(e.nanoseconds, passes),
-                      total ? 100.0 * e.nanoseconds / total : 0.0);
+                      ms(e.marginal, passes), total ? 100.0 * e.nanoseconds / total : 0.0);
         out += line;
     }
     if (s.gaps.empty()) return out;

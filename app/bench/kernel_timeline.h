@@ -20,6 +20,11 @@ struct TimelineEntry {
     std::string name; // shortKernelName of the records
     int64_t count = 0;
     uint64_t nanoseconds = 0;
+    // How much later the phase's work ended because of these records: for each, its end minus
+    // the latest end (or its start) before it, where positive. A kernel launched as a
+    // programmatic dependent starts while its predecessor runs, so its own span counts waiting;
+    // this counts only what it added to the chain. Over all entries and gaps it sums to the span.
+    uint64_t marginal = 0;
 };
 
 // Idle time between two records, by the names of the record before and after it.

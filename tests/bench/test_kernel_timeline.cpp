@@ -15,6 +15,7 @@ class TestKernelTimeline : public QObject {
 private slots:
     void shortNames();
     void busyIdleAndEntries();
+    void marginalCountsOnlyWhatExtendsTheChain();
     void gapsNameTheirNeighbours();
     void windowKeepsRecordsStartingInside();
     void emptyWindow();
@@ -50,6 +51,25 @@ void TestKernelTimeline::busyIdleAndEntries() {
     QCOMPARE(s.entries[1].name, std::string("b"));
     QCOMPARE(s.entries[1].nanoseconds, uint64_t(15));
     QCOMPARE(s.entries[2].name, std::string("c"));
+    // b ends 10 after a's first end; a's second run and c follow idle time.
+    QCOMPARE(s.entries[0].marginal, uint64_t(10 + 10));
+    QCOMPARE(s.entries[1].marginal, uint64_t(10));
+    QCOMPARE(s.entries[2].marginal, uint64_t(5));
+}
+
+void TestKernelTimeline::marginalCountsOnlyWhatExtendsTheChain() {
+    // Dependents launched early: p starts at 3 but ends 4 after o; q runs inside p entirely.
+    const std::vector<TimelineRecord> recs = {
+        {"o", 0, 10}, {"p", 3, 14}, {"q", 5, 12}, {"o", 13, 30}};
+    const auto s = summarizeTimeline(recs, 0, 100);
+    uint64_t sum = 0;
+    for (const auto& e : s.entries) {
+        sum += e.marginal;
+        if (e.name == "o") QCOMPARE(e.marginal, uint64_t(10 + 16));
+        if (e.name == "p") QCOMPARE(e.marginal, uint64_t(4));
+        if (e.name == "q") QCOMPARE(e.marginal, uint64_t(0));
+    }
+    QCOMPARE(sum, s.span);
 }
 
 void TestKernelTimeline::gapsNameTheirNeighbours() {
@@ -100,8 +120,8 @@ void TestKernelTimeline::tablePerPass() {
     QVERIFY2(table.contains("prefill: 4 records, span 5.500 ms per pass, GPU busy 5.000, idle "
                             "0.500"),
              qPrintable(table));
-    QVERIFY(table.contains("| k | 2 | 4.000 | 80.0 % |"));
-    QVERIFY(table.contains("| m | 2 | 1.000 | 20.0 % |"));
+    QVERIFY(table.contains("| k | 2 | 4.000 | 4.000 | 80.0 % |"));
+    QVERIFY(table.contains("| m | 2 | 1.000 | 1.000 | 20.0 % |"));
     QVERIFY(table.indexOf("| k |") < table.indexOf("| m |"));
     QVERIFY(table.contains("| m | k | 1 | 0.500 |"));
 }
