@@ -267,7 +267,6 @@ void TestCudaBackend::warmUpLeavesNoTrace() {
         QVERIFY2(rowsA[i] == rowsB[i], qPrintable(QString("row %1 differs").arg(i)));
 }
 
-QTEST_GUILESS_MAIN(TestCudaBackend)
 // One-row products (every product of a decode step, the logits of a prefill's last token) run
 // through launchGemv; with decodeProducts off, through the norm and SwiGLU kernels and cuBLASLt.
 // The two agree to the bf16 rounding of the products' outputs.
@@ -291,4 +290,5 @@ void TestCudaBackend::decodeProductsMatchCublas() {
     }
 }
 
+QTEST_GUILESS_MAIN(TestCudaBackend)
 #include "test_cuda_backend.moc"
