@@ -5,6 +5,7 @@
 // flash-attention state (fp32 running max, sum and accumulator) with mma.sync m16n8k16 for
 // q·K and P·V.
 
+#include "fast_exp.cuh"
 #include "shared_memory_ops.cuh"
 
 #include <cstdint>
@@ -13,7 +14,6 @@ namespace folio::kernels::attention_detail {
 
 constexpr int kKeyTile = 64; // keys per shared-memory tile
 constexpr unsigned kFullMask = 0xffffffffu;
-constexpr float kLog2e = 1.4426950408889634f;
 
 // ---- PTX wrappers -------------------------------------------------------------------------
 
@@ -64,12 +64,6 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], 
 }
 
 // 2^x; gives +0 for -inf, which is how masked scores drop out.
-__device__ __forceinline__ float fastExp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
-
 __device__ __forceinline__ uint32_t packBf16(float lo, float hi) {
     const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<const uint32_t*>(&v);

@@ -18,6 +18,7 @@
 // SM measured slower (1.31 against 1.18 ms for 2,048 queries at 1M on an H100).
 
 #include "dependent_launch.cuh"
+#include "fast_exp.cuh"
 #include "shared_memory_ops.cuh"
 #include "sparse_select.cuh"
 
@@ -31,7 +32,6 @@ constexpr int kQueriesPerWarp = 2; // 4 would hold 128 registers of query fragme
 constexpr int kLseQueriesPerWarp = 1;
 constexpr int kTileKeys = 64; // compressed keys per shared-memory tile
 constexpr int kRing = 2 * kTileKeys;
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kTargetCtas = 264; // about two CTAs per SM on an H100
 // A split also loads the tile before its range (the pooling halo), so short splits cost extra
 // loads; a decode step still gains from them: at 128K its 128 tiles go to 64 CTAs per kv group
@@ -63,12 +63,6 @@ __device__ __forceinline__ int tilesPerSplit(int fixed, int64_t tiles) {
     const int64_t n = max(
         int64_t(1), min(int64_t(gridDim.z), (tiles + kMinTilesPerSplit - 1) / kMinTilesPerSplit));
     return static_cast<int>((tiles + n - 1) / n);
-}
-
-__device__ __forceinline__ float fastExp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
 }
 
 // Monotone map of floats to unsigned ints, so the radix select can work on bits.
