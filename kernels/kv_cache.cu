@@ -1,4 +1,4 @@
-#include "dependent_launch.cuh"
+#include "elementwise_common.cuh"
 #include "kv_cache.cuh"
 
 namespace folio::kernels {
@@ -31,10 +31,6 @@ __global__ void appendKvKernel(Sections sections, int64_t srcRowStride, int64_t 
         *o = *s;
 }
 
-bool aligned16(const void* p) {
-    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
-}
-
 cudaError_t appendSections(Sections sections, unsigned count, int64_t srcRowStride, int64_t tokens,
                            int kvHeads, int dim, int64_t dstHeadStride, Position startPosition,
                            cudaStream_t stream) {
@@ -42,7 +38,8 @@ cudaError_t appendSections(Sections sections, unsigned count, int64_t srcRowStri
     if (tokens <= 0) return cudaSuccess;
     bool aligned = dim % 8 == 0 && srcRowStride % 8 == 0 && dstHeadStride % 8 == 0;
     for (unsigned i = 0; i < count; ++i)
-        aligned = aligned && aligned16(sections.src[i]) && aligned16(sections.dst[i]);
+        aligned = aligned && detail::alignedFor(sections.src[i], 16) &&
+                  detail::alignedFor(sections.dst[i], 16);
     const int vec = aligned ? 8 : 1;
     const int64_t total = tokens * kvHeads * dim / vec;
     return launchDependent(appendKvKernel, dim3(ceilDiv(total, 256), count), 256, 0, stream,

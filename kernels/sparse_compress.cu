@@ -7,11 +7,9 @@ namespace {
 
 constexpr int kCompressThreads = 256;
 
-// The windows of up to two levels one launch compresses: blockIdx.z picks the level.
+// The levels one launch compresses (one, or the decode step's two): blockIdx.z picks one.
 struct Levels {
-    int kernel[2], stride[2];
-    bf16* out[2];
-    int64_t outHeadStride[2];
+    CompressLevel level[2];
 };
 
 // One thread per (window, feature) of one kv head; consecutive threads read consecutive
@@ -21,10 +19,11 @@ __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHea
                                    Levels levels, int64_t firstIndex, int64_t count,
                                    const int64_t* stepPosition) {
     waitForPrecedingKernel();
-    const int kernel = levels.kernel[blockIdx.z];
-    const int stride = levels.stride[blockIdx.z];
-    bf16* __restrict__ out = levels.out[blockIdx.z];
-    const int64_t outHeadStride = levels.outHeadStride[blockIdx.z];
+    const CompressLevel& level = levels.level[blockIdx.z];
+    const int kernel = level.kernel;
+    const int stride = level.stride;
+    bf16* __restrict__ out = level.out;
+    const int64_t outHeadStride = level.outHeadStride;
     if (stepPosition) {
         const int64_t n = *stepPosition + 1; // keys held once this position is appended
         const bool completes = n >= kernel && (n - kernel) % stride == 0;
@@ -46,8 +45,8 @@ bool badStep(const bf16* keys, int kvHeads, int dim, const int64_t* position) {
     return kvHeads <= 0 || kvHeads > 65535 || dim <= 0 || !position || !keys;
 }
 
-bool badLevel(int kernel, int stride, const bf16* out) {
-    return kernel <= 0 || stride <= 0 || !out;
+bool badLevel(const CompressLevel& level) {
+    return level.kernel <= 0 || level.stride <= 0 || !level.out;
 }
 
 cudaError_t launchStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
@@ -70,7 +69,7 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
     const int64_t blocks = (count * dim + kCompressThreads - 1) / kCompressThreads;
     if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
-    const Levels levels{{kernel, 0}, {stride, 0}, {out, nullptr}, {outHeadStride, 0}};
+    const Levels levels{{{kernel, stride, out, outHeadStride}, {}}};
     return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
                            keyHeadStride, dim, levels, firstIndex, count, nullptr);
 }
@@ -78,24 +77,19 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
 cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
                                    int kernel, int stride, const int64_t* position, bf16* out,
                                    int64_t outHeadStride, cudaStream_t stream) {
-    if (badStep(keys, kvHeads, dim, position) || badLevel(kernel, stride, out))
-        return cudaErrorInvalidValue;
-    const Levels levels{{kernel, 0}, {stride, 0}, {out, nullptr}, {outHeadStride, 0}};
-    return launchStep(keys, keyHeadStride, kvHeads, dim, levels, 1, position, stream);
+    const CompressLevel level{kernel, stride, out, outHeadStride};
+    if (badStep(keys, kvHeads, dim, position) || badLevel(level)) return cudaErrorInvalidValue;
+    return launchStep(keys, keyHeadStride, kvHeads, dim, Levels{{level, {}}}, 1, position, stream);
 }
 
 cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, int kvHeads,
                                        int dim, const CompressLevel& first,
                                        const CompressLevel& second, const int64_t* position,
                                        cudaStream_t stream) {
-    if (badStep(keys, kvHeads, dim, position) || badLevel(first.kernel, first.stride, first.out) ||
-        badLevel(second.kernel, second.stride, second.out))
+    if (badStep(keys, kvHeads, dim, position) || badLevel(first) || badLevel(second))
         return cudaErrorInvalidValue;
-    const Levels levels{{first.kernel, second.kernel},
-                        {first.stride, second.stride},
-                        {first.out, second.out},
-                        {first.outHeadStride, second.outHeadStride}};
-    return launchStep(keys, keyHeadStride, kvHeads, dim, levels, 2, position, stream);
+    return launchStep(keys, keyHeadStride, kvHeads, dim, Levels{{first, second}}, 2, position,
+                      stream);
 }
 
 } // namespace folio::kernels
