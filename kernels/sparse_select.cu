@@ -1,5 +1,6 @@
 #include "sparse_select.cuh"
 #include "sparse_select_kernels.cuh"
+#include "sparse_select_step.cuh"
 #include "sparse_select_topk.cuh"
 
 #include <algorithm>
@@ -163,8 +164,45 @@ cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) 
                            a.tokens, a.startPos, a.keys, a.nbStride, cache, a.blocks);
 }
 
+bool aligned16(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
+}
+
+// A decode step's scoring by sparse_select_step.cuh, for the shapes it serves.
+bool stepKernelsServe(const Shape& s, int dim, const SliceArgs& a) {
+    return a.fixedShape && a.tokens == 1 && dim % 32 == 0 && s.per <= kSliceKeys &&
+           aligned16(a.q) && int64_t(s.topkTotal) * s.blockSize + 1 >= s.kernel2;
+}
+
+// CTAs per kv group for `slices` slices at most: every warp at least kMinSlicesPerWarp of them,
+// about kTargetCtas in all.
+unsigned stepCtas(const Shape& s, int64_t slices, int64_t cap) {
+    const int64_t want = divUp(slices, kWarps * kMinSlicesPerWarp);
+    return static_cast<unsigned>(
+        std::clamp<int64_t>(want, 1, std::min<int64_t>(cap, std::max(1, kTargetCtas / s.kvHeads))));
+}
+
+template <int D, int NT>
+cudaError_t launchStepScoring(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
+    const int64_t slices1 = divUp((a.lastPos / s.blockSize + 1) * s.per, kSliceKeys);
+    const int64_t slices2 = divUp(hostVisible(a.lastPos, s.kernel2, s.stride2), kSliceKeys);
+    const unsigned ctas2 = stepCtas(s, slices2, 1 + kLseSpare);
+    cudaError_t e =
+        launchDependent(stageOneLseStepKernel<D, NT>, dim3(ctas2, s.kvHeads), kThreads, 0, stream,
+                        s, a.q, a.startPos.device, a.k2, a.k2HeadStride, a.partial);
+    if (e != cudaSuccess) return e;
+    e = launchDependent(stageOneScoreStepKernel<D, NT>,
+                        dim3(stepCtas(s, slices1, 65535), s.kvHeads), kThreads, 0, stream, s, a.q,
+                        a.startPos.device, a.k1, a.k1HeadStride, a.partial, static_cast<int>(ctas2),
+                        a.keys, a.nbStride);
+    if (e != cudaSuccess) return e;
+    return launchTopk(s, a, stream);
+}
+
 template <int D, int NT>
 cudaError_t launchSlice(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
+    if constexpr (D % 32 == 0)
+        if (stepKernelsServe(s, D, a)) return launchStepScoring<D, NT>(s, a, stream);
     const int64_t lastPos = a.lastPos;
     // A decode step (or any slice of at most one query per warp) scores one query per warp:
     // with two, the warp holding the step's query would also run the mma of an empty one.
@@ -212,10 +250,6 @@ SliceLauncher sliceLauncher(int dim, int group) {
     default:
         return nullptr;
     }
-}
-
-bool aligned16(const void* p) {
-    return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
 }
 
 SliceArgs sliceArgs(const bf16* q, int64_t qRowStride, int64_t tokens, Position start,

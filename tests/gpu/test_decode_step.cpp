@@ -191,6 +191,18 @@ void TestDecodeStep::selectionGraphMatchesCpu_data() {
     QTest::newRow("tiny") << tinyShape() << 3000 << 9999;
     QTest::newRow("real") << realShape() << 24000 << 65535;
     QTest::newRow("level-1 fallback") << lateK2Shape() << 1200 << 4095;
+    // The launch shape of a 1M context: most warps of the graph's grid find no slices.
+    QTest::newRow("real, graph for 1M") << realShape() << 24000 << (1 << 20) - 1;
+    // Pooling windows that start mid-slice (3 keys a block) or span half a slice (8).
+    SparseSelectParams three = realShape();
+    three.blockSize = 48;
+    QTest::newRow("real, 3 level-1 keys per block") << three << 24000 << 65535;
+    SparseSelectParams eight = realShape();
+    eight.kernel1 = 16, eight.stride1 = 8;
+    QTest::newRow("real, 8 level-1 keys per block") << eight << 24000 << 65535;
+    SparseSelectParams dim64 = realShape();
+    dim64.dim = 64;
+    QTest::newRow("real, dim 64") << dim64 << 24000 << 65535;
 }
 
 // One graph captured for a capacity, replayed at positions from the dense start through the

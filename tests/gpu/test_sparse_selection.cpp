@@ -433,13 +433,33 @@ void TestSparseSelection::timing() {
     qInfo("1M context, last %lld queries and one decode step vs the CPU twin:", (long long)checked);
     QVERIFY(sameSets(p, tail, want, start + t0) >= 0.75);
 
+    // The decode step's own form (position in device memory, launch shape for its capacity)
+    // must choose what the general form chose.
+    DeviceBuffer<int64_t> position(1);
+    position.upload(std::vector<int64_t>{length - 1});
+    const size_t stepWs = folio::kernels::sparseSelectWorkspace(p, 1, length - 1);
+    auto step = [&] {
+        return folio::kernels::launchSparseSelectStep(
+            p, q.device.get() + (tokens - 1) * q.rowStride, position.get(), length - 1, c.k1.get(),
+            c.n1 * p.dim, c.k2.get(), c.n2 * p.dim, blocks.get(), ws.get(), stepWs, nullptr);
+    };
+    CUDA_CHECK(cudaMemset(blocks.get(), 0x7f, blocks.size() * sizeof(int32_t)));
+    CUDA_CHECK(step());
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const std::vector<int32_t> stepped = blocks.download();
+    const std::vector<int32_t> stepRows(stepped.begin(), stepped.begin() + rowsOfOne);
+    checkStructure(p, stepRows, length - 1, 1);
+    QVERIFY(sameSets(p, stepRows, std::vector<int32_t>(decode.begin(), decode.begin() + rowsOfOne),
+                     length - 1) >= 0.5);
+
     const double prefillMs = medianMs([&] { run(tokens, start); }, 5);
     const double decodeMs = medianMs([&] { run(1, length - 1); }, 21);
+    const double stepMs = medianMs(step, 21);
     CUDA_CHECK(cudaGetLastError());
     const double tflops = stageOneFlops(p, start, tokens) / (prefillMs * 1e-3) / 1e12;
     qInfo("select, 1M context: %lld-token chunk %.2f ms (%.1f us/token, stage-1 %.0f TFLOP/s);"
-          " decode step %.3f ms; workspace %.1f MiB",
-          (long long)tokens, prefillMs, prefillMs * 1e3 / tokens, tflops, decodeMs,
+          " decode step %.3f ms general, %.3f ms the step's form; workspace %.1f MiB",
+          (long long)tokens, prefillMs, prefillMs * 1e3 / tokens, tflops, decodeMs, stepMs,
           wsBytes / 1048576.0);
 
     const int64_t chunk = 32768;
