@@ -398,38 +398,45 @@ template <int D> cudaError_t prefill(PrefillParams p, int heads, cudaStream_t st
 template <int D>
 __global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k, const bf16* v,
                                                     const float* slopes, float* state, bf16* out) {
-    waitForPrecedingKernel();
     constexpr int kCols = 16, kGroups = 32;
+    constexpr int kRowsPerThread = (D + kGroups - 1) / kGroups;
     __shared__ float partial[kGroups][kCols + 1];
     const int h = blockIdx.y;
     const int col = blockIdx.x * kCols + (threadIdx.x % 4) * 4;
     const int group = threadIdx.x / 4;
+    // The state was last written by this layer's previous step, long before the kernel ahead of
+    // this one (which writes q and k), so its loads go out before the wait.
+    float* S = state + int64_t(h) * D * D + col;
+    float4 s[kRowsPerThread];
+#pragma unroll
+    for (int n = 0; n < kRowsPerThread; ++n) {
+        const int i = group + n * kGroups;
+        if (i < D) s[n] = *reinterpret_cast<const float4*>(S + i * D);
+    }
     const float gamma = static_cast<float>(exp(-double(slopes[h])));
     const float scale = static_cast<float>(1.0 / sqrt(double(D)));
+    waitForPrecedingKernel();
     const bf16* qh = q + int64_t(h) * D;
     const bf16* kh = k + int64_t(h) * D;
     float vj[4];
 #pragma unroll
     for (int n = 0; n < 4; ++n) vj[n] = __bfloat162float(v[int64_t(h) * D + col + n]);
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    float* S = state + int64_t(h) * D * D + col;
-    constexpr int kRowsPerThread = (D + kGroups - 1) / kGroups;
 #pragma unroll
     for (int n = 0; n < kRowsPerThread; ++n) {
         const int i = group + n * kGroups;
         if (i >= D) break;
         const float ki = __bfloat162float(kh[i]);
         const float qi = scale * __bfloat162float(qh[i]);
-        float4 s = *reinterpret_cast<float4*>(S + i * D);
-        s.x = gamma * s.x + ki * vj[0];
-        s.y = gamma * s.y + ki * vj[1];
-        s.z = gamma * s.z + ki * vj[2];
-        s.w = gamma * s.w + ki * vj[3];
-        *reinterpret_cast<float4*>(S + i * D) = s;
-        acc[0] += qi * s.x;
-        acc[1] += qi * s.y;
-        acc[2] += qi * s.z;
-        acc[3] += qi * s.w;
+        s[n].x = gamma * s[n].x + ki * vj[0];
+        s[n].y = gamma * s[n].y + ki * vj[1];
+        s[n].z = gamma * s[n].z + ki * vj[2];
+        s[n].w = gamma * s[n].w + ki * vj[3];
+        *reinterpret_cast<float4*>(S + i * D) = s[n];
+        acc[0] += qi * s[n].x;
+        acc[1] += qi * s[n].y;
+        acc[2] += qi * s[n].z;
+        acc[3] += qi * s[n].w;
     }
 #pragma unroll
     for (int n = 0; n < 4; ++n) partial[group][(threadIdx.x % 4) * 4 + n] = acc[n];
