@@ -410,60 +410,72 @@ template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const
 
 constexpr int kCombineWarps = 4;
 
-// Max or sum of `v` over the thread block, returned to every thread.
-__device__ float blockAllReduce(float v, bool takeMax, float* scratch) {
-    for (int off = 16; off > 0; off >>= 1) {
-        const float other = __shfl_xor_sync(kFullMask, v, off);
-        v = takeMax ? fmaxf(v, other) : v + other;
-    }
-    __syncthreads(); // the scratch may still be read by an earlier call
+// Max of `v` over the thread block, returned to every thread.
+__device__ float blockMax(float v, float* scratch) {
+    for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, off));
     if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
     __syncthreads();
     v = scratch[0];
-    for (int w = 1; w < kCombineWarps; ++w) v = takeMax ? fmaxf(v, scratch[w]) : v + scratch[w];
+    for (int w = 1; w < kCombineWarps; ++w) v = fmaxf(v, scratch[w]);
     return v;
 }
 
-// Thread block (head, 32 output columns): the weight of every block's partial goes to shared
-// memory, then each warp sums the weighted accumulators of a quarter of the blocks, so the
-// loads of different blocks are in flight together. A block that contributed nothing has max
-// -inf, weight 0 and a zero accumulator.
+// Chosen blocks per thread whose partial results the combine loads before it reduces anything.
+constexpr int kCombineHeld = 24;
+
+// Thread block (head, 32 output columns); warp w takes chosen blocks w, w + kCombineWarps, ...
+// The max, sum and accumulator of a thread's first kCombineHeld blocks are loaded together, one
+// round trip to L2 where a load per reduction step took five; more blocks than that (topk above
+// kCombineWarps * kCombineHeld) are read in a second pass. A block that contributed nothing has
+// max -inf, weight 0 and a zero accumulator.
 __global__ void __launch_bounds__(kCombineWarps * 32)
     sparseDecodeCombine(const float* workspace, int heads, int dim, int topk, bf16* out) {
     waitForPrecedingKernel();
-    extern __shared__ float sWeight[]; // [topk]
     __shared__ float sScratch[kCombineWarps];
     __shared__ float sAcc[kCombineWarps][32];
+    __shared__ float sSum[kCombineWarps];
     const int h = blockIdx.x;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int col = blockIdx.y * 32 + lane;
     const float* wsMax = workspace;
     const float* wsSum = wsMax + size_t(topk) * heads;
     const float* wsAcc = wsSum + size_t(topk) * heads;
+    auto slot = [&](int s) { return size_t(s) * heads + h; };
+    auto accAt = [&](int s) { return col < dim ? wsAcc[slot(s) * dim + col] : 0.f; };
 
-    float best = -INFINITY;
-    for (int s = threadIdx.x; s < topk; s += blockDim.x)
-        best = fmaxf(best, wsMax[size_t(s) * heads + h]);
-    best = blockAllReduce(best, true, sScratch);
-    const float base = best == -INFINITY ? 0.f : best;
-    float sum = 0.f;
-    for (int s = threadIdx.x; s < topk; s += blockDim.x) {
-        const float w = fastExp2(wsMax[size_t(s) * heads + h] - base);
-        sWeight[s] = w;
-        sum += w * wsSum[size_t(s) * heads + h];
+    float m[kCombineHeld], l[kCombineHeld], a[kCombineHeld];
+#pragma unroll
+    for (int i = 0; i < kCombineHeld; ++i) {
+        const int s = warp + i * kCombineWarps;
+        const bool held = s < topk;
+        m[i] = held ? wsMax[slot(s)] : -INFINITY;
+        l[i] = held ? wsSum[slot(s)] : 0.f;
+        a[i] = held ? accAt(s) : 0.f;
     }
-    sum = blockAllReduce(sum, false, sScratch); // its barriers also publish sWeight
-
-    float acc = 0.f;
-    if (col < dim) {
-#pragma unroll 8
-        for (int s = warp; s < topk; s += kCombineWarps)
-            acc += sWeight[s] * wsAcc[(size_t(s) * heads + h) * dim + col];
+    constexpr int kRest = kCombineHeld * kCombineWarps;
+    float best = -INFINITY;
+#pragma unroll
+    for (int i = 0; i < kCombineHeld; ++i) best = fmaxf(best, m[i]);
+    for (int s = kRest + warp; s < topk; s += kCombineWarps) best = fmaxf(best, wsMax[slot(s)]);
+    best = blockMax(best, sScratch);
+    const float base = best == -INFINITY ? 0.f : best;
+    float sum = 0.f, acc = 0.f;
+#pragma unroll
+    for (int i = 0; i < kCombineHeld; ++i) {
+        const float w = fastExp2(m[i] - base);
+        sum += w * l[i];
+        acc += w * a[i];
+    }
+    for (int s = kRest + warp; s < topk; s += kCombineWarps) {
+        const float w = fastExp2(wsMax[slot(s)] - base);
+        sum += w * wsSum[slot(s)];
+        acc += w * accAt(s);
     }
     sAcc[warp][lane] = acc;
+    if (lane == 0) sSum[warp] = sum; // the same in every lane: the warp's blocks are shared
     __syncthreads();
     if (warp == 0 && col < dim) {
-        for (int w = 1; w < kCombineWarps; ++w) acc += sAcc[w][lane];
+        for (int w = 1; w < kCombineWarps; ++w) acc += sAcc[w][lane], sum += sSum[w];
         out[size_t(h) * dim + col] = __float2bfloat16(sum > 0.f ? acc / sum : 0.f);
     }
 }
@@ -605,8 +617,6 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
     if (!validCommon(q, heads, kvHeads, dim, keys, values, kvHeadStride, blocks, topkTotal,
                      blockSize, out))
         return cudaErrorInvalidValue;
-    // The combine keeps one weight per chosen block in (default-sized) shared memory.
-    if (topkTotal > 8192) return cudaErrorInvalidValue;
     if (!position.valid() || !workspace || !aligned(workspace, 8) ||
         workspaceBytes < sparseDecodeWorkspace(heads, dim, topkTotal))
         return cudaErrorInvalidValue;
@@ -621,9 +631,8 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
                                 : partial(sparseDecodePartial<128>);
     if (e != cudaSuccess) return e;
     const dim3 combineGrid(heads, ceilDiv(dim, 32));
-    return launchDependent(sparseDecodeCombine, combineGrid, kCombineWarps * 32,
-                           topkTotal * sizeof(float), stream, workspace, heads, dim, topkTotal,
-                           out);
+    return launchDependent(sparseDecodeCombine, combineGrid, kCombineWarps * 32, 0, stream,
+                           workspace, heads, dim, topkTotal, out);
 }
 
 } // namespace folio::kernels

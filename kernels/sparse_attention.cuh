@@ -29,7 +29,7 @@ cudaError_t launchSparseAttentionPrefill(const bf16* q, int64_t qRowStride, int6
 size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal);
 
 // Decode: one query q [heads * dim] at `position` (host value or device address), blocks
-// [kvHeads, topkTotal], out [heads * dim], topkTotal <= 8192. Fixed launch shape for a given
+// [kvHeads, topkTotal], out [heads * dim]. Fixed launch shape for a given
 // topkTotal and no allocation or host sync, so it can be captured in a CUDA graph.
 cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, int dim,
                                         Position position, const bf16* keys, const bf16* values,

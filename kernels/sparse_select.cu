@@ -131,10 +131,12 @@ std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
         std::clamp<int64_t>(divUp(a.nbStride, kSegmentBlocks), 1, kMaxTopkSegments));
     sp.segmentBlocks = divUp(a.nbStride, sp.segments);
     const size_t mergeBytes = size_t(sp.segments) * s.topkTotal * 8;
-    if (mergeBytes > 40 * 1024) return std::nullopt; // the one-CTA kernel serves such shapes
+    const size_t segmentBytes = size_t(sp.segmentBlocks) * sizeof(uint32_t);
+    // The one-CTA kernel serves shapes whose lists outgrow default-sized shared memory.
+    if (mergeBytes > 40 * 1024 || segmentBytes > 40 * 1024) return std::nullopt;
     const cudaError_t e =
         launchDependent(selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)),
-                        kThreads, 0, stream, s, a.startPos, a.keys, a.nbStride, sp);
+                        kThreads, segmentBytes, stream, s, a.startPos, a.keys, a.nbStride, sp);
     if (e != cudaSuccess) return e;
     return launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kThreads, mergeBytes,
                            stream, s, a.startPos, sp, a.blocks);

@@ -188,10 +188,13 @@ __global__ void __launch_bounds__(kThreads)
 // per row then chooses among at most segments * take of them. Ties keep the lowest ids in
 // both steps, so the choice is the one-CTA kernel's exactly.
 
+// The segment's keys are copied to shared memory first (dynamic, segmentBlocks of them): the
+// radix passes and the emit then read them there instead of from L2, one round trip each.
 __global__ void __launch_bounds__(kThreads)
     selectTopkPartialKernel(Shape s, Position start, const uint32_t* keysIn, int64_t nbStride,
                             TopkSplit split) {
     waitForPrecedingKernel();
+    extern __shared__ uint32_t segmentKeys[];
     const int64_t row = blockIdx.y;
     const int segment = blockIdx.x;
     const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
@@ -205,15 +208,18 @@ __global__ void __launch_bounds__(kThreads)
     auto overlap = [&](int64_t a, int64_t b) { return max(int64_t(0), min(hi, b) - max(lo, a)); };
     const int64_t candidates =
         (hi - lo) - overlap(0, forced.initEnd) - overlap(forced.firstLocal, nb);
-    const uint32_t* keys = keysIn + row * nbStride;
-    const Cut cut = candidates <= forced.take ? takeAll(static_cast<int>(candidates))
-                                              : radixCut(keys + lo, hi - lo, forced.take,
-                                                         [&](int64_t i) { return forced(lo + i); });
+    const uint32_t* keys = keysIn + row * nbStride + lo;
+    for (int64_t i = threadIdx.x; i < hi - lo; i += kThreads) segmentKeys[i] = keys[i];
+    __syncthreads();
+    auto forcedHere = [&](int64_t i) { return forced(lo + i); };
+    const Cut cut = candidates <= forced.take
+                        ? takeAll(static_cast<int>(candidates))
+                        : radixCut(segmentKeys, hi - lo, forced.take, forcedHere);
     int32_t* ids = split.ids + slot * s.topkTotal;
     uint32_t* kept = split.keys + slot * s.topkTotal;
-    emitInOrder(keys, lo, hi, cut, forced, NoBlock{}, [&](int rank, int64_t b) {
-        ids[rank] = static_cast<int32_t>(b);
-        kept[rank] = keys[b];
+    emitInOrder(segmentKeys, 0, hi - lo, cut, forcedHere, NoBlock{}, [&](int rank, int64_t i) {
+        ids[rank] = static_cast<int32_t>(lo + i);
+        kept[rank] = segmentKeys[i];
     });
     if (threadIdx.x == 0)
         split.counts[slot] = static_cast<int>(min(candidates, int64_t(forced.take)));
@@ -232,13 +238,17 @@ __global__ void __launch_bounds__(kThreads)
     const int capacity = split.segments * s.topkTotal;
     uint32_t* keys = merged;
     int32_t* ids = reinterpret_cast<int32_t*>(merged + capacity);
-    if (threadIdx.x == 0) {
-        int sum = 0;
-        for (int g = 0; g < split.segments; ++g) {
-            offsets[g] = sum;
-            sum += split.counts[row * split.segments + g];
+    // The segments' counts by one warp, loaded together and summed by a scan.
+    static_assert(kMaxTopkSegments <= 32);
+    if (threadIdx.x < 32) {
+        const int lane = threadIdx.x;
+        int v = lane < split.segments ? split.counts[row * split.segments + lane] : 0;
+        for (int d = 1; d < 32; d <<= 1) {
+            const int o = __shfl_up_sync(0xffffffffu, v, d);
+            if (lane >= d) v += o;
         }
-        offsets[split.segments] = sum;
+        if (lane < split.segments) offsets[lane + 1] = v;
+        if (lane == 0) offsets[0] = 0;
     }
     __syncthreads();
     // Segments in order and ids ascending inside each: the merged list is in id order.

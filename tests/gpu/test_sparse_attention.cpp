@@ -417,6 +417,8 @@ void TestSparseAttention::decode_data() {
     QTest::newRow("real early") << 32 << 2 << 128 << 64 << 96 << qint64(1000);
     QTest::newRow("real mid-block") << 32 << 2 << 128 << 64 << 96 << qint64(100031);
     QTest::newRow("real block start") << 32 << 2 << 128 << 64 << 96 << qint64(131072);
+    // More chosen blocks than the combine holds in registers (4 warps x 24): a second pass.
+    QTest::newRow("161 blocks") << 32 << 2 << 64 << 16 << 161 << qint64(20000);
 }
 
 void TestSparseAttention::decode() {
