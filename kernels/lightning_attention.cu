@@ -398,9 +398,9 @@ template <int D> cudaError_t prefill(PrefillParams p, int heads, cudaStream_t st
 template <int D>
 __global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k, const bf16* v,
                                                     const float* slopes, float* state, bf16* out) {
-    constexpr int kCols = 16, kGroups = 32;
+    constexpr int kCols = 16, kGroups = 32, kWarps = 4;
     constexpr int kRowsPerThread = (D + kGroups - 1) / kGroups;
-    __shared__ float partial[kGroups][kCols + 1];
+    __shared__ float partial[kWarps][kCols];
     const int h = blockIdx.y;
     const int col = blockIdx.x * kCols + (threadIdx.x % 4) * 4;
     const int group = threadIdx.x / 4;
@@ -438,12 +438,18 @@ __global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k
         acc[2] += qi * s[n].z;
         acc[3] += qi * s[n].w;
     }
+    // The 8 row groups of a warp add up by shuffles, then the 4 warps through shared memory.
 #pragma unroll
-    for (int n = 0; n < 4; ++n) partial[group][(threadIdx.x % 4) * 4 + n] = acc[n];
+    for (int n = 0; n < 4; ++n) {
+#pragma unroll
+        for (int x = 4; x < 32; x <<= 1) acc[n] += __shfl_xor_sync(0xffffffffu, acc[n], x);
+        if (threadIdx.x % 32 < 4) partial[threadIdx.x / 32][(threadIdx.x % 4) * 4 + n] = acc[n];
+    }
     __syncthreads();
     if (threadIdx.x < kCols) {
         float sum = 0.0f;
-        for (int g = 0; g < kGroups; ++g) sum += partial[g][threadIdx.x];
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) sum += partial[w][threadIdx.x];
         out[int64_t(h) * D + blockIdx.x * kCols + threadIdx.x] = __float2bfloat16(sum);
     }
 }

@@ -44,13 +44,27 @@ __global__ void __launch_bounds__(kMaxThreads)
     headNormRopeKernel(bf16* x, int64_t rowStride, int heads, int dim, int split,
                        const bf16* __restrict__ normWeight, const bf16* __restrict__ secondNorm,
                        float eps, bool rope, Position startPosition, InvFreq inv, int lanes) {
-    waitForPrecedingKernel();
     __shared__ float cosT[kMaxHalf], sinT[kMaxHalf];
     const int half = dim / 2;
     const int chunks = half / V;
-    if (rope) ropeTable(startPosition.get() + blockIdx.x, half, inv, cosT, sinT);
     const int lane = threadIdx.x % lanes;
     const int groups = blockDim.x / lanes;
+    // The rope table and the norm weights do not depend on the kernel ahead (which writes x):
+    // they are ready before the wait. w[n][k][0 / 1]: chunk k of both halves of norm n.
+    if (rope) ropeTable(startPosition.get() + blockIdx.x, half, inv, cosT, sinT);
+    float w[2][kLaneChunks<V>][2][V];
+#pragma unroll
+    for (int n = 0; n < 2; ++n) {
+        const bf16* weight = n == 0 ? normWeight : secondNorm;
+#pragma unroll
+        for (int k = 0; k < kLaneChunks<V>; ++k) {
+            const int c = lane + k * lanes;
+            if (!weight || c >= chunks) continue;
+            loadVec<V>(weight + c * V, w[n][k][0]);
+            loadVec<V>(weight + half + c * V, w[n][k][1]);
+        }
+    }
+    waitForPrecedingKernel();
     // Every thread runs the same trip count: groupSum needs the whole warp.
     for (int h0 = 0; h0 < heads; h0 += groups) {
         const int h = h0 + int(threadIdx.x) / lanes;
@@ -70,19 +84,15 @@ __global__ void __launch_bounds__(kMaxThreads)
         }
         // Every lane takes part in the sum, whichever group its head belongs to.
         const float scale = 1.0f / sqrtf(groupSum(sumSq, lanes) / float(dim) + eps);
-        const bf16* weight = h < split ? normWeight : secondNorm;
-        if (weight) {
+        const bool first = h < split;
+        if (first ? normWeight : secondNorm) {
 #pragma unroll
             for (int k = 0; k < kLaneChunks<V>; ++k) {
                 if (!live[k]) continue;
-                const int c = lane + k * lanes;
-                float wa[V], wb[V];
-                loadVec<V>(weight + c * V, wa);
-                loadVec<V>(weight + half + c * V, wb);
 #pragma unroll
                 for (int j = 0; j < V; ++j) {
-                    a[k][j] = a[k][j] * scale * wa[j];
-                    b[k][j] = b[k][j] * scale * wb[j];
+                    a[k][j] = a[k][j] * scale * (first ? w[0][k][0][j] : w[1][k][0][j]);
+                    b[k][j] = b[k][j] * scale * (first ? w[0][k][1][j] : w[1][k][1][j]);
                 }
             }
         }

@@ -15,7 +15,9 @@ constexpr int kMaxRopeHeadDim = 256;
 //     inv_freq_i = theta^(-2i/dim). The angle position * inv_freq_i is formed in double and
 //     reduced modulo 2*pi before the float sine/cosine, so its error does not grow with the
 //     position (positions past 2^20 stay as accurate as position 1).
-// With neither step nothing is launched.
+// With neither step nothing is launched. A programmatic dependent (dependent_launch.cuh) that
+// reads a device position and the norm weights before it waits: the kernel launched just before
+// it may write x, not those.
 // Errors: cudaErrorInvalidValue for dim odd or outside [2, kMaxRopeHeadDim], heads < 1,
 // rowStride < heads * dim, negative rows or startPosition, a null x.
 cudaError_t launchHeadNormRope(bf16* x, int64_t rowStride, int64_t rows, int heads, int dim,
