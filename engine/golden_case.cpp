@@ -222,7 +222,10 @@ Result<GoldenReport> runGoldenCase(const std::filesystem::path& caseDir, Backend
         auto ctx = (*backend)->createContext();
         if (!ctx) return ctx.error();
         std::string name;
-        for (int n : schedule) name += (name.empty() ? "" : ",") + std::to_string(n);
+        for (int n : schedule) {
+            if (!name.empty()) name += ',';
+            name += std::to_string(n);
+        }
         const double before = report.maxRelErr;
         SALA_TRY(runSchedule(**ctx, *spec, schedule, cmp, report, vocab));
         std::ostringstream line;
