@@ -77,6 +77,20 @@ std::vector<int> randomTokens(int n, int vocab, std::mt19937& rng) {
     return v;
 }
 
+using Rows = std::vector<std::vector<float>>;
+constexpr int kSameRunSteps = 24;
+
+// The same random 900-token prompt (far enough for selection by score) and kSameRunSteps steps
+// through a fresh context of each backend: the logit rows of both.
+std::pair<Rows, Rows> sameRunOn(sala::Backend& a, sala::Backend& b) {
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(900, 1024, rng);
+    const std::vector<int> steps = randomTokens(kSameRunSteps, 1024, rng);
+    auto ca = contextOf(a);
+    auto cb = contextOf(b);
+    return {runSequence(*ca, prompt, 512, steps), runSequence(*cb, prompt, 512, steps)};
+}
+
 } // namespace
 
 void TestCudaBackend::initTestCase() {
@@ -255,14 +269,8 @@ void TestCudaBackend::warmUpLeavesNoTrace() {
     QVERIFY(warmCuda && plainCuda);
     QVERIFY(warmCuda->warmUpTokens() > 1);
     QCOMPARE(plainCuda->warmUpTokens(), int64_t(0));
-    std::mt19937 rng = gputest::freshRng();
-    const std::vector<int> prompt = randomTokens(900, 1024, rng); // selection by score too
-    const std::vector<int> steps = randomTokens(24, 1024, rng);
-    auto a = contextOf(*warm);
-    auto b = contextOf(*plain);
-    const auto rowsA = runSequence(*a, prompt, 512, steps);
-    const auto rowsB = runSequence(*b, prompt, 512, steps);
-    QCOMPARE(rowsA.size(), steps.size() + 1);
+    const auto [rowsA, rowsB] = sameRunOn(*warm, *plain);
+    QCOMPARE(rowsA.size(), size_t(kSameRunSteps + 1));
     for (size_t i = 0; i < rowsA.size(); ++i)
         QVERIFY2(rowsA[i] == rowsB[i], qPrintable(QString("row %1 differs").arg(i)));
 }
@@ -275,13 +283,8 @@ void TestCudaBackend::decodeProductsMatchCublas() {
     cublas.decodeProducts = false;
     auto gemv = backendFor(realModel_, sala::BackendKind::Cuda);
     auto plain = backendFor(realModel_, sala::BackendKind::Cuda, cublas);
-    std::mt19937 rng = gputest::freshRng();
-    const std::vector<int> prompt = randomTokens(900, 1024, rng);
-    const std::vector<int> steps = randomTokens(24, 1024, rng);
-    auto a = contextOf(*gemv);
-    auto b = contextOf(*plain);
-    const auto rowsA = runSequence(*a, prompt, 512, steps);
-    const auto rowsB = runSequence(*b, prompt, 512, steps);
+    const auto [rowsA, rowsB] = sameRunOn(*gemv, *plain);
+    QCOMPARE(rowsA.size(), size_t(kSameRunSteps + 1));
     for (size_t i = 0; i < rowsA.size(); ++i) {
         for (float x : rowsA[i])
             QVERIFY2(std::isfinite(x), "a decode step gave a non-finite logit");
