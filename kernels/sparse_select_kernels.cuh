@@ -344,25 +344,28 @@ __global__ void __launch_bounds__(kThreads, 2)
     }
 }
 
-// Writes the pooled scores of the blocks whose last pooling index falls in tile i, for each
-// of the warp's queries with work (qb < 0 for the others); the lanes share out the blocks of
-// all of them, since one query has fewer blocks in a tile than a warp has lanes.
-template <int Q>
+// Writes the pooled scores of the blocks whose last pooling index falls in tile i (of Keys
+// level-1 keys), for each of the warp's queries with work (qb < 0 for the others): block b
+// pools keys [b * per - 1, (b + 1) * per - 1] from the query's ring of RingLen scores. The
+// lanes share out the blocks of all queries, since one query has fewer blocks in a tile than a
+// warp has lanes.
+template <int Q, int Keys = kTileKeys, int RingLen = kRing>
 __device__ void poolTile(const Shape& s, const float* rings, int i, const int (&n1)[Q],
                          const int (&qb)[Q], uint32_t* out, int64_t outStride) {
     const int lane = threadIdx.x & 31;
-    const int bLo = i * kTileKeys / s.per;
-    const int span = (i * kTileKeys + kTileKeys) / s.per - bLo;
+    const int bLo = i * Keys / s.per;
+    const int span = (i * Keys + Keys) / s.per - bLo;
     for (int k = lane; k < Q * span; k += 32) {
         int qi = 0, r = k; // k / span without a division: qi < Q
-        while (r >= span) r -= span, ++qi;
+        if constexpr (Q > 1)
+            while (r >= span) r -= span, ++qi;
         const int b = bLo + r;
         if (b > pick<Q>(qb, qi)) continue;
-        const float* ring = rings + qi * kRing;
+        const float* ring = rings + qi * RingLen;
         const int jLo = max(b * s.per - 1, 0);
         const int jHi = min((b + 1) * s.per - 1, pick<Q>(n1, qi) - 1);
         float best = -INFINITY;
-        for (int j = jLo; j <= jHi; ++j) best = fmaxf(best, ring[j & (kRing - 1)]);
+        for (int j = jLo; j <= jHi; ++j) best = fmaxf(best, ring[j & (RingLen - 1)]);
         out[qi * outStride + b] = orderKey(best);
     }
 }

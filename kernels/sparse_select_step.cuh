@@ -141,8 +141,8 @@ __global__ void __launch_bounds__(kThreads, 2)
     };
     if (run.begin < run.end) load(buf[0], run.begin);
     if (run.begin + 1 < run.end) load(buf[1], run.begin + 1);
-    uint32_t qf[1][NT][D / 16][2];
-    loadStepQuery<D, NT>(qf[0], q + int64_t(g) * s.group * D);
+    uint32_t qf[NT][D / 16][2];
+    loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
     LseState<NT, 1> st;
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt)
@@ -150,7 +150,7 @@ __global__ void __launch_bounds__(kThreads, 2)
         for (int e = 0; e < 2; ++e) st.m[0][nt][e] = -INFINITY, st.s[0][nt][e] = 0.0f;
     forSlices<D>(buf, run.begin, run.end, load, [&](int i, const KeySlice<D>& k) {
         Logits<NT, 1> acc;
-        stepLogits<D, NT>(k, qf[0], acc[0]);
+        stepLogits<D, NT>(k, qf, acc[0]);
         const int left[1] = {n2 - (i * kSliceKeys + (lane >> 2))};
         lseSlice<NT, 1>(st, acc, s.scaleLog2, left);
     });
@@ -192,21 +192,6 @@ __device__ __forceinline__ void mergeLse(const Shape& s, const float2* __restric
         if (i == 0) lse[head] = m + log2f(sum);
     }
     __syncthreads();
-}
-
-// Block b pools the scores of level-1 keys [b * per - 1, (b + 1) * per - 1]; it is written with
-// the slice that holds its last key, for blocks up to the query's own.
-__device__ __forceinline__ void poolSlice(const Shape& s, const float* ring, int i, int n1, int qb,
-                                          uint32_t* out) {
-    const int lane = threadIdx.x & 31;
-    const int bLo = i * kSliceKeys / s.per;
-    const int b = bLo + lane;
-    if (b >= (i * kSliceKeys + kSliceKeys) / s.per || b > qb) return;
-    const int jHi = min((b + 1) * s.per - 1, n1 - 1);
-    float best = -INFINITY;
-    for (int j = max(b * s.per - 1, 0); j <= jHi; ++j)
-        best = fmaxf(best, ring[j & (kStepRing - 1)]);
-    out[b] = orderKey(best);
 }
 
 template <int D, int NT>
@@ -266,7 +251,7 @@ __global__ void __launch_bounds__(kThreads, 2)
                 ring[(i * kSliceKeys + hi * 8 + (lane >> 2)) & (kStepRing - 1)] = sum;
         }
         __syncwarp();
-        if (i >= run.begin) poolSlice(s, ring, i, n1, qb, out);
+        if (i >= run.begin) poolTile<1, kSliceKeys, kStepRing>(s, ring, i, {n1}, {qb}, out, 0);
         __syncwarp();
     });
 }
