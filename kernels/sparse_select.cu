@@ -134,12 +134,12 @@ std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
     const size_t segmentBytes = size_t(sp.segmentBlocks) * sizeof(uint32_t);
     // The one-CTA kernel serves shapes whose lists outgrow default-sized shared memory.
     if (mergeBytes > 40 * 1024 || segmentBytes > 40 * 1024) return std::nullopt;
-    const cudaError_t e =
-        launchDependent(selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)),
-                        kThreads, segmentBytes, stream, s, a.startPos, a.keys, a.nbStride, sp);
+    const cudaError_t e = launchDependent(
+        selectTopkPartialKernel, dim3(sp.segments, static_cast<unsigned>(rows)), kPartialThreads,
+        segmentBytes, stream, s, a.startPos, a.keys, a.nbStride, sp);
     if (e != cudaSuccess) return e;
-    return launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kThreads, mergeBytes,
-                           stream, s, a.startPos, sp, a.blocks);
+    return launchDependent(selectTopkMergeKernel, static_cast<unsigned>(rows), kMergeThreads,
+                           mergeBytes, stream, s, a.startPos, sp, a.blocks);
 }
 
 cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) {

@@ -9,7 +9,9 @@
 // 16-byte loads, two slices in flight, with no shared-memory staging and no CTA barrier inside
 // the run:
 // 1. stageOneLseStep: per head the log-sum-exp over the visible level-2 keys, one (max, sum)
-//    pair per CTA;
+//    pair per CTA. The kernel ahead (the compression of the step's windows) writes at most the
+//    newest level-2 key, so slices below it are requested before the wait, with the query and
+//    the position (written before that kernel began);
 // 2. stageOneScoreStep: merges those pairs, then scores and pools the level-1 keys. Its first
 //    slices are requested before it waits for the lse kernel: the keys, the query and the
 //    position were written before the selection's first kernel, and that kernel waits for the
@@ -125,12 +127,11 @@ __global__ void __launch_bounds__(kThreads, 2)
     stageOneLseStepKernel(Shape s, const bf16* __restrict__ q, const int64_t* __restrict__ position,
                           const bf16* __restrict__ k2, int64_t k2HeadStride,
                           float2* __restrict__ partial) {
-    waitForPrecedingKernel();
     __shared__ float2 warpState[kWarps][16];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int g = blockIdx.y;
     const int64_t pos = *position;
-    if (!needsScores(s, pos)) return;
+    const bool scored = needsScores(s, pos);
     const int n2 = static_cast<int>(visibleCount(pos, s.kernel2, s.stride2));
     const WarpRun run = warpRun((n2 + kSliceKeys - 1) / kSliceKeys);
     const bf16* keys = k2 + g * k2HeadStride;
@@ -139,10 +140,17 @@ __global__ void __launch_bounds__(kThreads, 2)
     auto load = [&](KeySlice<D>& k, int i) {
         loadSlice<D>(k, keys, int64_t(i) * kSliceKeys, 0, n2);
     };
-    if (run.begin < run.end) load(buf[0], run.begin);
-    if (run.begin + 1 < run.end) load(buf[1], run.begin + 1);
+    auto loadFirst = [&] {
+        if (run.begin < run.end) load(buf[0], run.begin);
+        if (run.begin + 1 < run.end) load(buf[1], run.begin + 1);
+    };
+    const bool early = scored && (run.begin + 2) * kSliceKeys <= n2 - 1;
+    if (early) loadFirst();
     uint32_t qf[NT][D / 16][2];
-    loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
+    if (scored) loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
+    waitForPrecedingKernel();
+    if (!scored) return;
+    if (!early) loadFirst();
     LseState<NT, 1> st;
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt)
@@ -176,15 +184,24 @@ __global__ void __launch_bounds__(kThreads, 2)
 }
 
 // The group's log-sum-exp per head from the lse kernel's `splits` pairs per head, into lse[head]:
-// 16 threads per head, each merging every 16th pair.
+// 16 threads per head, each merging every 16th pair. A thread's pairs (4 at 1M) are requested
+// together: one round trip after the wait instead of one per pair.
+constexpr int kLsePairsHeld = 4;
 __device__ __forceinline__ void mergeLse(const Shape& s, const float2* __restrict__ partial,
                                          int splits, int g, float* lse) {
     if (threadIdx.x < s.group * 16) {
         const int head = threadIdx.x >> 4, i = threadIdx.x & 15;
         float m = -INFINITY, sum = 0.0f;
-        for (int z = i; z < splits; z += 16) {
-            const float2 v = partial[int64_t(z) * s.heads + g * s.group + head];
-            lseMerge(m, sum, v.x, v.y);
+        for (int z0 = i; z0 < splits; z0 += 16 * kLsePairsHeld) {
+            float2 v[kLsePairsHeld];
+#pragma unroll
+            for (int u = 0; u < kLsePairsHeld; ++u) {
+                const int z = z0 + 16 * u;
+                v[u] = z < splits ? partial[int64_t(z) * s.heads + g * s.group + head]
+                                  : make_float2(-INFINITY, 0.0f);
+            }
+#pragma unroll
+            for (int u = 0; u < kLsePairsHeld; ++u) lseMerge(m, sum, v[u].x, v[u].y);
         }
         for (int x = 1; x < 16; x <<= 1)
             lseMerge(m, sum, __shfl_xor_sync(0xffffffffu, m, x),

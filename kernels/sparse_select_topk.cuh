@@ -9,6 +9,10 @@ namespace folio::kernels::select_detail {
 
 // The split form's candidates (see selectTopkPartialKernel), in the slice's workspace.
 constexpr int kMaxTopkSegments = 32;
+// The split form's CTAs are few (at 1M, 64 partial and 2 merging ones for a step's 2 rows), so
+// they are wide: a radix pass then reads one or two keys per thread.
+constexpr int kPartialThreads = 512;
+constexpr int kMergeThreads = 1024;
 struct TopkSplit {
     int segments = 0;
     int64_t segmentBlocks = 0;
@@ -17,38 +21,55 @@ struct TopkSplit {
     int* counts = nullptr;    // [row][segment]
 };
 
-// Inclusive prefix sum over the CTA (kThreads threads), in thread order.
-__device__ int blockInclusiveScan(int v, int* warpSums) {
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int d = 1; d < 32; d <<= 1) {
-        const int o = __shfl_up_sync(0xffffffffu, v, d);
-        if (lane >= d) v += o;
-    }
-    if (lane == 31) warpSums[warp] = v;
-    __syncthreads();
-    int before = 0;
-    for (int w = 0; w < warp; ++w) before += warpSums[w];
-    __syncthreads();
-    return v + before;
-}
-
 struct Cut {
     uint32_t prefix, mask; // candidates with (key & mask) > prefix are taken
     int ties;              // and the `ties` lowest ids among those with (key & mask) == prefix
 };
 
-// Radix select, 8 bits a pass from the top, of the `take` largest candidate keys.
-template <typename Forced>
+// One radix pass's outcome: the digit of the cut, how many of its keys are still to take, and
+// how many keys carry it.
+struct CutDigit {
+    int digit, tiesLeft, binCount;
+};
+
+// By warp 0, over a pass's 256-bin histogram: lane l owns the digits 255 - 8l down to
+// 248 - 8l, so one warp scan counts keys from the top down without a CTA barrier.
+__device__ inline void findCutDigit(const int* hist, int ties, CutDigit* out) {
+    const int lane = threadIdx.x & 31;
+    const int4 high = reinterpret_cast<const int4*>(hist)[63 - 2 * lane]; // 252-8l .. 255-8l
+    const int4 low = reinterpret_cast<const int4*>(hist)[62 - 2 * lane];  // 248-8l .. 251-8l
+    const int c[8] = {high.w, high.z, high.y, high.x, low.w, low.z, low.y, low.x};
+    int own = 0;
+    for (int j = 0; j < 8; ++j) own += c[j];
+    int upTo = own;
+    for (int d = 1; d < 32; d <<= 1) {
+        const int o = __shfl_up_sync(0xffffffffu, upTo, d);
+        if (lane >= d) upTo += o;
+    }
+    int above = upTo - own;
+    if (above >= ties || upTo < ties) return;
+    for (int j = 0; j < 8; ++j) {
+        if (above + c[j] >= ties) {
+            *out = CutDigit{255 - 8 * lane - j, ties - above, c[j]};
+            return;
+        }
+        above += c[j];
+    }
+}
+
+// Radix select, 8 bits a pass from the top, of the `take` largest candidate keys, by a CTA of
+// Threads threads. Three barriers a pass: the histogram cleared, filled, and its cut found.
+template <int Threads, typename Forced>
 __device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced forced) {
-    __shared__ int hist[256];
-    __shared__ int warpSums[kWarps];
-    __shared__ int digitFound, tiesLeft, binCount;
+    static_assert(Threads >= 256 && Threads % 32 == 0);
+    __shared__ __align__(16) int hist[256];
+    __shared__ CutDigit found;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     Cut cut{0u, 0u, take};
     for (int shift = 24; shift >= 0; shift -= 8) {
-        hist[threadIdx.x] = 0;
+        if (threadIdx.x < 256) hist[threadIdx.x] = 0;
         __syncthreads();
-        for (int64_t base = warp * 32; base < nb; base += kThreads) {
+        for (int64_t base = warp * 32; base < nb; base += Threads) {
             const int64_t b = base + lane;
             int digit = 256;
             if (b < nb && !forced(b)) {
@@ -59,21 +80,15 @@ __device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced force
             if (digit < 256 && lane == __ffs(peers) - 1) atomicAdd(&hist[digit], __popc(peers));
         }
         __syncthreads();
-        // Thread i looks at digit 255 - i, so the scan counts keys from the top down.
-        const int c = hist[255 - threadIdx.x];
-        const int above = blockInclusiveScan(c, warpSums) - c;
-        if (above < cut.ties && above + c >= cut.ties) {
-            digitFound = 255 - threadIdx.x;
-            tiesLeft = cut.ties - above;
-            binCount = c;
-        }
+        if (warp == 0) findCutDigit(hist, cut.ties, &found);
         __syncthreads();
-        cut.prefix |= uint32_t(digitFound) << shift;
+        // Every thread reads `found` before the next pass's first barrier, and warp 0 writes
+        // it again only after the second.
+        const CutDigit r = found;
+        cut.prefix |= uint32_t(r.digit) << shift;
         cut.mask |= 255u << shift;
-        cut.ties = tiesLeft;
-        const bool whole = binCount == cut.ties;
-        __syncthreads();
-        if (whole) break;
+        cut.ties = r.tiesLeft;
+        if (r.binCount == r.tiesLeft) break;
     }
     return cut;
 }
@@ -104,19 +119,20 @@ struct NoBlock {
     __device__ bool operator()(int64_t) const { return false; }
 };
 
-__device__ inline void denseRow(const Shape& s, int64_t nb, int32_t* out) {
-    for (int i = threadIdx.x; i < s.topkTotal; i += kThreads) out[i] = i < nb ? i : -1;
+template <int Threads> __device__ void denseRow(const Shape& s, int64_t nb, int32_t* out) {
+    for (int i = threadIdx.x; i < s.topkTotal; i += Threads) out[i] = i < nb ? i : -1;
 }
 
 // Calls emit(rank, i) for every i in [lo, hi) that is forced, or is not skipped and passes the
 // cut (of the ties, the cut.ties lowest i): ranks follow i, because each warp owns a contiguous
 // run of it.
-template <typename Skip, typename Forced, typename Emit>
+template <int Threads, typename Skip, typename Forced, typename Emit>
 __device__ void emitInOrder(const uint32_t* keys, int64_t lo, int64_t hi, const Cut& cut, Skip skip,
                             Forced forced, Emit emit) {
-    __shared__ int eqCount[kWarps], selCount[kWarps];
+    constexpr int warps = Threads / 32;
+    __shared__ int eqCount[warps], selCount[warps];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int64_t span = (hi - lo + kWarps * 32 - 1) / (kWarps * 32) * 32;
+    const int64_t span = (hi - lo + Threads - 1) / Threads * 32;
     const int64_t wlo = lo + warp * span, whi = min(hi, wlo + span);
     const unsigned below = (1u << lane) - 1u;
     auto classify = [&](int64_t b, bool& sure, bool& tie) {
@@ -167,7 +183,7 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t row = blockIdx.x;
     const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
     int32_t* out = blocks + row * s.topkTotal;
-    if (nb <= s.topkTotal) return denseRow(s, nb, out);
+    if (nb <= s.topkTotal) return denseRow<kThreads>(s, nb, out);
     const Forcing forced(s, qb);
     const uint32_t* keys = keysIn + row * nbStride;
     if (cacheRow) {
@@ -176,9 +192,10 @@ __global__ void __launch_bounds__(kThreads)
         keys = rowCache;
     }
     // With no room left only the forced blocks remain: a cut nothing passes.
-    const Cut cut = forced.take > 0 ? radixCut(keys, nb, forced.take, forced) : Cut{~0u, ~0u, 0};
-    emitInOrder(keys, 0, nb, cut, NoBlock{}, forced,
-                [&](int rank, int64_t b) { out[rank] = static_cast<int32_t>(b); });
+    const Cut cut =
+        forced.take > 0 ? radixCut<kThreads>(keys, nb, forced.take, forced) : Cut{~0u, ~0u, 0};
+    emitInOrder<kThreads>(keys, 0, nb, cut, NoBlock{}, forced,
+                          [&](int rank, int64_t b) { out[rank] = static_cast<int32_t>(b); });
 }
 
 // ---- the split form, for a few rows of many blocks (a decode step) -------------------------
@@ -190,14 +207,16 @@ __global__ void __launch_bounds__(kThreads)
 
 // The segment's keys are copied to shared memory first (dynamic, segmentBlocks of them): the
 // radix passes and the emit then read them there instead of from L2, one round trip each.
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kPartialThreads)
     selectTopkPartialKernel(Shape s, Position start, const uint32_t* keysIn, int64_t nbStride,
                             TopkSplit split) {
-    waitForPrecedingKernel();
     extern __shared__ uint32_t segmentKeys[];
     const int64_t row = blockIdx.y;
     const int segment = blockIdx.x;
+    // A decode step's position was copied in before the step's first kernel: read it before the
+    // wait, so that only the block scores cost a round trip after it.
     const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
+    waitForPrecedingKernel();
     const int64_t slot = row * split.segments + segment;
     const Forcing forced(s, qb);
     const int64_t lo = segment * split.segmentBlocks, hi = min(nb, lo + split.segmentBlocks);
@@ -209,31 +228,32 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t candidates =
         (hi - lo) - overlap(0, forced.initEnd) - overlap(forced.firstLocal, nb);
     const uint32_t* keys = keysIn + row * nbStride + lo;
-    for (int64_t i = threadIdx.x; i < hi - lo; i += kThreads) segmentKeys[i] = keys[i];
+    for (int64_t i = threadIdx.x; i < hi - lo; i += kPartialThreads) segmentKeys[i] = keys[i];
     __syncthreads();
     auto forcedHere = [&](int64_t i) { return forced(lo + i); };
     const Cut cut = candidates <= forced.take
                         ? takeAll(static_cast<int>(candidates))
-                        : radixCut(segmentKeys, hi - lo, forced.take, forcedHere);
+                        : radixCut<kPartialThreads>(segmentKeys, hi - lo, forced.take, forcedHere);
     int32_t* ids = split.ids + slot * s.topkTotal;
     uint32_t* kept = split.keys + slot * s.topkTotal;
-    emitInOrder(segmentKeys, 0, hi - lo, cut, forcedHere, NoBlock{}, [&](int rank, int64_t i) {
-        ids[rank] = static_cast<int32_t>(lo + i);
-        kept[rank] = segmentKeys[i];
-    });
+    emitInOrder<kPartialThreads>(segmentKeys, 0, hi - lo, cut, forcedHere, NoBlock{},
+                                 [&](int rank, int64_t i) {
+                                     ids[rank] = static_cast<int32_t>(lo + i);
+                                     kept[rank] = segmentKeys[i];
+                                 });
     if (threadIdx.x == 0)
         split.counts[slot] = static_cast<int>(min(candidates, int64_t(forced.take)));
 }
 
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kMergeThreads)
     selectTopkMergeKernel(Shape s, Position start, TopkSplit split, int32_t* __restrict__ blocks) {
-    waitForPrecedingKernel();
     extern __shared__ uint32_t merged[]; // keys [capacity], then ids [capacity]
     __shared__ int offsets[kMaxTopkSegments + 1];
     const int64_t row = blockIdx.x;
-    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
+    const int64_t qb = queryBlock(s, start, row), nb = qb + 1; // before the wait, as above
+    waitForPrecedingKernel();
     int32_t* out = blocks + row * s.topkTotal;
-    if (nb <= s.topkTotal) return denseRow(s, nb, out);
+    if (nb <= s.topkTotal) return denseRow<kMergeThreads>(s, nb, out);
     const Forcing forced(s, qb);
     const int capacity = split.segments * s.topkTotal;
     uint32_t* keys = merged;
@@ -251,25 +271,29 @@ __global__ void __launch_bounds__(kThreads)
         if (lane == 0) offsets[0] = 0;
     }
     __syncthreads();
-    // Segments in order and ids ascending inside each: the merged list is in id order.
-    for (int g = threadIdx.x >> 5; g < split.segments; g += kWarps) {
-        const int64_t slot = row * split.segments + g;
-        for (int i = threadIdx.x & 31; i < offsets[g + 1] - offsets[g]; i += 32) {
-            keys[offsets[g] + i] = split.keys[slot * s.topkTotal + i];
-            ids[offsets[g] + i] = split.ids[slot * s.topkTotal + i];
+    // Segments in order and ids ascending inside each: the merged list is in id order. The
+    // row's slots are contiguous, so thread i copies the i-th of them, whatever its segment.
+    const int64_t rowSlots = row * capacity;
+    for (int i = threadIdx.x; i < capacity; i += kMergeThreads) {
+        const int g = i / s.topkTotal, j = i - g * s.topkTotal;
+        if (j < offsets[g + 1] - offsets[g]) {
+            keys[offsets[g] + j] = split.keys[rowSlots + i];
+            ids[offsets[g] + j] = split.ids[rowSlots + i];
         }
     }
     __syncthreads();
     const int count = offsets[split.segments];
-    for (int64_t b = threadIdx.x; b < forced.initEnd; b += kThreads) out[b] = int32_t(b);
+    for (int64_t b = threadIdx.x; b < forced.initEnd; b += kMergeThreads) out[b] = int32_t(b);
     const int64_t localAt = forced.initEnd + forced.take;
-    for (int64_t b = forced.firstLocal + threadIdx.x; b < nb; b += kThreads)
+    for (int64_t b = forced.firstLocal + threadIdx.x; b < nb; b += kMergeThreads)
         out[localAt + b - forced.firstLocal] = int32_t(b);
     if (forced.take > 0) {
-        const Cut cut =
-            count <= forced.take ? takeAll(count) : radixCut(keys, count, forced.take, NoBlock{});
-        emitInOrder(keys, 0, count, cut, NoBlock{}, NoBlock{},
-                    [&](int rank, int64_t i) { out[forced.initEnd + rank] = ids[i]; });
+        const Cut cut = count <= forced.take
+                            ? takeAll(count)
+                            : radixCut<kMergeThreads>(keys, count, forced.take, NoBlock{});
+        emitInOrder<kMergeThreads>(
+            keys, 0, count, cut, NoBlock{}, NoBlock{},
+            [&](int rank, int64_t i) { out[forced.initEnd + rank] = ids[i]; });
     }
 }
 
