@@ -2,6 +2,7 @@
 // each figure set against the device's measured ceilings. No Qt.
 
 #include "bench_model.h"
+#include "bench_prefill.h"
 #include "bench_snapshot.h"
 #include "cli_args.h"
 #include "kernel_timeline.h"
@@ -25,6 +26,7 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 using folio::cli::Args;
 
@@ -35,7 +37,7 @@ const char* kHelp =
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
     "                   [--no-graphs] [--no-warm-up] [--cublas-decode] [--snapshot-dir DIR]\n"
-    "                   [--timeline]\n"
+    "                   [--timeline] [--prefill-states DIR]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
     "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
@@ -48,7 +50,11 @@ const char* kHelp =
     "the page cache and times reopening it in a new context (the file is removed after).\n"
     "--timeline records every kernel, copy and memset on the GPU (CUPTI) and prints, per\n"
     "context, where the prefill and the decode steps spent their time and where the GPU idled;\n"
-    "recording costs host time between decode steps, so take speeds from a run without it.\n";
+    "recording costs host time between decode steps, so take speeds from a run without it.\n"
+    "--prefill-states reopens each context from a state file in DIR that an earlier run of the\n"
+    "same model, length and seed saved there, instead of prefilling it (its prefill figures are\n"
+    "then not measured); a context that has no such file is prefilled and saved there. For A/B\n"
+    "runs of decode speed between builds whose state files have the same format.\n";
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
@@ -63,6 +69,8 @@ struct PhaseMarks {
 struct Row {
     int64_t context = 0;
     double prefillSeconds = 0, ttftSeconds = 0, decodeTokS = 0;
+    bool reopened = false; // from --prefill-states: no prefill figures
+    double reopenSeconds = 0;
     int decoded = 0;
     sala::MemoryReport memory;
     double prefillFraction = 0, decodeFraction = 0;
@@ -83,54 +91,37 @@ double gib(uint64_t b) {
     return b / (1024.0 * 1024 * 1024);
 }
 
-int argmax(const std::vector<float>& v) {
-    return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
-}
-
 // `gpuClock`, when set, reads the timeline's clock for the phase marks.
 Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, uint64_t seed,
                const std::optional<std::string>& snapshotDir,
+               const std::optional<std::string>& statesDir,
                const std::function<uint64_t()>& gpuClock) {
     auto mark = [&] { return gpuClock ? gpuClock() : 0; };
     Row row;
     row.context = length;
-    const sala::ModelConfig& c = backend.model().config;
-    auto created = backend.createContext();
-    if (!created) {
-        row.error = created.error().message;
+    std::optional<std::filesystem::path> states;
+    if (statesDir) states = *statesDir;
+    folio::bench::PrefillRun prefilled = folio::bench::prefillContext(
+        backend, length, decode, chunk, seed, states,
+        [&](bool begins) { (begins ? row.marks.prefillBegin : row.marks.prefillEnd) = mark(); });
+    if (!prefilled.note.empty()) std::fprintf(stderr, "folio-bench: %s\n", prefilled.note.c_str());
+    if (!prefilled.error.empty()) {
+        row.error = prefilled.error;
         return row;
     }
-    std::unique_ptr<sala::Context> ctx = std::move(*created);
-    if (auto st = ctx->reserve(length + decode); !st.ok()) {
-        row.error = st.error().message;
-        return row;
-    }
-    std::mt19937 rng(static_cast<uint32_t>(seed));
-    std::uniform_int_distribution<int> token(3, c.vocabSize - 1);
-    std::vector<int> ids(static_cast<size_t>(chunk));
-    sala::ForwardOutput out;
-    row.marks.prefillBegin = mark();
-    auto start = Clock::now();
-    for (int64_t done = 0; done < length;) {
-        const int64_t n = std::min<int64_t>(chunk, length - done);
-        for (int64_t i = 0; i < n; ++i) ids[i] = token(rng);
-        if (auto st = ctx->forward(std::span<const int>(ids.data(), n), {}, out); !st.ok()) {
-            row.error = "at token " + std::to_string(done) + ": " + st.error().message;
-            return row;
-        }
-        done += n;
-    }
-    row.prefillSeconds = since(start);
-    int next = argmax(out.logits);
-    row.ttftSeconds = since(start);
-    row.marks.prefillEnd = mark();
+    std::unique_ptr<sala::Context> ctx = std::move(prefilled.context);
+    row.prefillSeconds = prefilled.prefillSeconds;
+    row.ttftSeconds = prefilled.ttftSeconds;
+    row.reopened = prefilled.reopened;
+    row.reopenSeconds = prefilled.reopenSeconds;
+    int next = prefilled.next;
     row.memory = ctx->memory();
     // Decode as generation does: greedy, drawn by the backend (on the GPU for CUDA).
     sala::SamplingParams greedy;
     greedy.temperature = 0;
     sala::Sampler sampler(greedy);
     row.marks.decodeBegin = mark();
-    start = Clock::now();
+    const auto start = Clock::now();
     for (int i = 0; i < decode; ++i) {
         auto drawn = ctx->forwardSample(std::span<const int>(&next, 1), sampler);
         if (!drawn) {
@@ -160,13 +151,22 @@ void printTable(const std::vector<Row>& rows, double tflops, double gbs) {
             continue;
         }
         const sala::MemoryReport& m = r.memory;
-        std::printf("| %lld | %.0f | %.3f | %.1f | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | "
+        char prefill[48], ttft[32];
+        if (r.reopened) {
+            std::snprintf(prefill, sizeof prefill, "- (state reopened in %.2f s)", r.reopenSeconds);
+            std::snprintf(ttft, sizeof ttft, "-");
+        } else {
+            std::snprintf(prefill, sizeof prefill, "%.0f", r.context / r.prefillSeconds);
+            std::snprintf(ttft, sizeof ttft, "%.3f", r.ttftSeconds);
+        }
+        std::printf("| %lld | %s | %s | %.1f | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | "
                     "%s | %s |\n",
-                    (long long)r.context, r.context / r.prefillSeconds, r.ttftSeconds, r.decodeTokS,
-                    gib(m.weights), gib(m.kvCache), gib(m.compressedKeys),
-                    gib(m.linearState + m.checkpoints), gib(m.workspace),
-                    gib(m.deviceTotal - m.deviceFree),
-                    tflops > 0 ? std::to_string(r.prefillFraction).substr(0, 5).c_str() : "-",
+                    (long long)r.context, prefill, ttft, r.decodeTokS, gib(m.weights),
+                    gib(m.kvCache), gib(m.compressedKeys), gib(m.linearState + m.checkpoints),
+                    gib(m.workspace), gib(m.deviceTotal - m.deviceFree),
+                    tflops > 0 && !r.reopened
+                        ? std::to_string(r.prefillFraction).substr(0, 5).c_str()
+                        : "-",
                     gbs > 0 ? std::to_string(r.decodeFraction).substr(0, 5).c_str() : "-");
     }
 }
@@ -201,6 +201,7 @@ void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::Tim
     } phases[] = {{"prefill", r.marks.prefillBegin, r.marks.prefillEnd, chunks, "chunks"},
                   {"decode", r.marks.decodeBegin, r.marks.decodeEnd, r.decoded, "steps"}};
     for (const auto& p : phases) {
+        if (r.reopened && std::string_view(p.key) == "prefill") continue; // none ran
         const TimelineSummary s = summarizeTimeline(recs, p.from, p.to);
         const std::string title = std::string(p.key) + " of context " + std::to_string(r.context) +
                                   " (" + std::to_string(p.passes) + " " + p.passName + ")";
@@ -221,7 +222,7 @@ void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::Tim
 int main(int argc, char** argv) {
     Args args(std::vector<std::string>(argv + 1, argv + argc),
               {"config", "model", "contexts", "decode", "chunk", "vram-limit", "backend", "json",
-               "seed", "threads", "snapshot-dir"});
+               "seed", "threads", "snapshot-dir", "prefill-states"});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -316,10 +317,11 @@ int main(int argc, char** argv) {
     const sala::ModelConfig& c = (*model)->config;
     for (int64_t length : contexts) {
         Row r = runContext(**backend, length, decode, options.prefillChunk, options.seed,
-                           args.value("snapshot-dir"), gpuClock);
+                           args.value("snapshot-dir"), args.value("prefill-states"), gpuClock);
         if (r.error.empty() && tflops > 0) {
-            r.prefillFraction =
-                folio::bench::prefillFlops(c, length) / r.prefillSeconds / 1e12 / tflops;
+            if (!r.reopened)
+                r.prefillFraction =
+                    folio::bench::prefillFlops(c, length) / r.prefillSeconds / 1e12 / tflops;
             r.decodeFraction = folio::bench::decodeBytes(c, length) * r.decodeTokS / 1e9 / gbs;
         }
         std::printf("context %lld: %s\n", (long long)length,
@@ -331,6 +333,8 @@ int main(int argc, char** argv) {
                             {"prefill_seconds", r.prefillSeconds},
                             {"prefill_tok_s", r.prefillSeconds > 0 ? length / r.prefillSeconds : 0},
                             {"ttft_seconds", r.ttftSeconds},
+                            {"state_reopened", r.reopened},
+                            {"state_reopen_seconds", r.reopenSeconds},
                             {"decode_tok_s", r.decodeTokS},
                             {"prefill_roofline_fraction", r.prefillFraction},
                             {"decode_roofline_fraction", r.decodeFraction},
