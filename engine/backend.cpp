@@ -37,7 +37,7 @@ Result<std::unique_ptr<Backend>> createCuda(std::shared_ptr<const Model> model,
     o.warmUp = options.warmUp;
     o.decodeProducts = options.decodeProducts;
     o.seed = options.seed;
-    auto backend = cuda::CudaBackend::create(std::move(model), o);
+    auto backend = cuda::CudaBackend::create(std::move(model), o, options.progress);
     if (!backend) return backend.error();
     return std::unique_ptr<Backend>(std::move(backend).value());
 #else
@@ -70,6 +70,7 @@ Result<std::unique_ptr<Backend>> createBackend(BackendKind kind, std::shared_ptr
         return createCuda(std::move(model), options);
     if (options.randomWeights)
         return makeError(ErrorCode::Unsupported, "random weights need the CUDA backend");
+    SALA_TRY(model->store.readPages(options.progress));
     try {
         return std::unique_ptr<Backend>(
             std::make_unique<cpu::CpuBackend>(std::move(model), options));

@@ -2,6 +2,7 @@
 // What every compute backend (CPU reference, CUDA) offers: contexts that consume tokens and
 // produce logits, with checkpoints and saved states.
 
+#include "load_progress.h"
 #include "memory_report.h"
 #include "model.h"
 #include "result.h"
@@ -110,6 +111,10 @@ struct BackendOptions {
     bool warmUp = true;         // CUDA: load the kernels with a scratch chunk before returning
     bool decodeProducts = true; // CUDA: one-token products through Folio's matrix-vector kernel,
                                 // not cuBLASLt (false for comparison)
+    // While the backend reads the weights (the CPU backend touches their pages, the CUDA backend
+    // uploads them): bytes done of all. Returning false stops the load, and createBackend fails
+    // with ErrorCode::Cancelled.
+    LoadProgress progress;
 };
 
 // True when this build has the CUDA backend and a CUDA GPU is usable; `why` says why not.

@@ -2,6 +2,7 @@
 // Every tensor of a model: one safetensors file, or the shards a Hugging Face
 // `model.safetensors.index.json` lists.
 
+#include "load_progress.h"
 #include "result.h"
 #include "safetensors.h"
 
@@ -38,6 +39,11 @@ public:
     // sample of its data (the first and last 64 KiB, so that retrained weights with the same
     // layout differ) and the config text. Fixed order: files by name. Stable across reopen.
     uint64_t fingerprint() const;
+
+    // Reads every page of the weight files once, in order, so that the disk reads happen while
+    // the model loads, with progress and a way to stop, instead of during the first prefill.
+    // Errors: Cancelled, when `progress` says stop.
+    Status readPages(const LoadProgress& progress) const;
 
     // shard file name -> the tensor names the index assigns to it
     using ShardMap = std::map<std::string, std::vector<std::string>>;

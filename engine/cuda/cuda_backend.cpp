@@ -19,9 +19,10 @@ bool cudaAvailable(std::string* why) {
 }
 
 Result<std::unique_ptr<CudaBackend>> CudaBackend::create(std::shared_ptr<const Model> model,
-                                                         const CudaBackendOptions& options) {
+                                                         const CudaBackendOptions& options,
+                                                         const LoadProgress& progress) {
     std::unique_ptr<CudaBackend> b(new CudaBackend());
-    SALA_TRY(b->init(std::move(model), options));
+    SALA_TRY(b->init(std::move(model), options, progress));
     return b;
 }
 
@@ -29,7 +30,8 @@ CudaBackend::~CudaBackend() {
     if (stream_) cudaStreamDestroy(stream_);
 }
 
-Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOptions& options) {
+Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOptions& options,
+                         const LoadProgress& progress) {
     model_ = std::move(model);
     options_ = options;
     std::string why;
@@ -56,7 +58,7 @@ Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOp
                              " of GPU memory is available");
 
     auto weights = options.randomWeights ? randomWeights(c, options.seed, stream_)
-                                         : uploadWeights(*model_, stream_);
+                                         : uploadWeights(*model_, stream_, progress);
     if (!weights) return weights.error();
     weights_ = std::move(weights).value();
 

@@ -24,8 +24,10 @@ struct CudaBackendOptions {
 
 class CudaBackend final : public Backend {
 public:
+    // `progress` hears of the weight upload (see BackendOptions::progress); it is not kept.
     static Result<std::unique_ptr<CudaBackend>> create(std::shared_ptr<const Model> model,
-                                                       const CudaBackendOptions& options);
+                                                       const CudaBackendOptions& options,
+                                                       const LoadProgress& progress = {});
     ~CudaBackend() override;
 
     std::string name() const override { return "cuda"; }
@@ -45,7 +47,8 @@ public:
 
 private:
     CudaBackend() = default;
-    Status init(std::shared_ptr<const Model> model, const CudaBackendOptions& options);
+    Status init(std::shared_ptr<const Model> model, const CudaBackendOptions& options,
+                const LoadProgress& progress);
     Status warmUp();
 
     std::shared_ptr<const Model> model_;

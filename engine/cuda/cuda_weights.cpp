@@ -109,10 +109,12 @@ CudaWeights bind(const ModelConfig& c, const Layout& l, DeviceBuffer storage) {
     return w;
 }
 
-// Copies host weights (any float dtype) into a device slot, one staging block at a time.
+// Copies host weights (any float dtype) into a device slot, one staging block at a time, and
+// reports the bytes copied of `total` between blocks.
 class Uploader {
 public:
-    Uploader(char* base, cudaStream_t stream) : base_(base), stream_(stream) {}
+    Uploader(char* base, cudaStream_t stream, const LoadProgress& progress, uint64_t total)
+        : base_(base), stream_(stream), progress_(progress), total_(total) {}
     ~Uploader() {
         if (staging_) cudaFreeHost(staging_);
     }
@@ -126,11 +128,15 @@ public:
         for (uint64_t done = 0; done < n; done += perBlock) {
             const uint64_t count = std::min(perBlock, n - done);
             SALA_CUDA(cudaStreamSynchronize(stream_)); // the staging buffer is free again
+            // A stop leaves here, where no copy still reads the staging buffer.
+            SALA_TRY(reportLoad(progress_, copied_, total_));
             convert(w, done, count, reinterpret_cast<uint16_t*>(staging_));
             SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, staging_, count * 2,
                                       cudaMemcpyHostToDevice, stream_));
+            copied_ += count * 2;
         }
-        return cudaStatus(cudaStreamSynchronize(stream_), "weight upload");
+        SALA_TRY(cudaStatus(cudaStreamSynchronize(stream_), "weight upload"));
+        return reportLoad(progress_, copied_, total_);
     }
 
 private:
@@ -149,6 +155,8 @@ private:
     static constexpr size_t kStaging = 64u << 20;
     char* base_;
     cudaStream_t stream_;
+    const LoadProgress& progress_;
+    uint64_t total_, copied_ = 0;
     void* staging_ = nullptr;
 };
 
@@ -156,22 +164,39 @@ uint64_t bytesOf(const Weight& w) {
     return uint64_t(w.rows) * w.cols * sizeof(bf16);
 }
 
-Status uploadLayer(Uploader& up, const LayerWeights& lw, const LayerSlots& s) {
-    SALA_TRY(up.put(lw.inputNorm, s.inputNorm.offset));
-    SALA_TRY(up.put(lw.postNorm, s.postNorm.offset));
+// A weight and the byte offset of its place in the device slot.
+struct Placement {
+    const Weight* weight;
+    uint64_t offset;
+};
+
+void placeLayer(std::vector<Placement>& plan, const LayerWeights& lw, const LayerSlots& s) {
+    plan.push_back({&lw.inputNorm, s.inputNorm.offset});
+    plan.push_back({&lw.postNorm, s.postNorm.offset});
     uint64_t off = s.wIn.offset;
     for (const Weight* part : {&lw.q, &lw.k, &lw.v, &lw.outGate}) {
         if (part->empty()) continue;
-        SALA_TRY(up.put(*part, off));
+        plan.push_back({part, off});
         off += bytesOf(*part);
     }
-    SALA_TRY(up.put(lw.o, s.wO.offset));
-    if (!lw.qNorm.empty()) SALA_TRY(up.put(lw.qNorm, s.qNorm.offset));
-    if (!lw.kNorm.empty()) SALA_TRY(up.put(lw.kNorm, s.kNorm.offset));
-    if (!lw.oNorm.empty()) SALA_TRY(up.put(lw.oNorm, s.oNorm.offset));
-    SALA_TRY(up.put(lw.mlpGate, s.gateUp.offset));
-    SALA_TRY(up.put(lw.mlpUp, s.gateUp.offset + bytesOf(lw.mlpGate)));
-    return up.put(lw.mlpDown, s.down.offset);
+    plan.push_back({&lw.o, s.wO.offset});
+    if (!lw.qNorm.empty()) plan.push_back({&lw.qNorm, s.qNorm.offset});
+    if (!lw.kNorm.empty()) plan.push_back({&lw.kNorm, s.kNorm.offset});
+    if (!lw.oNorm.empty()) plan.push_back({&lw.oNorm, s.oNorm.offset});
+    plan.push_back({&lw.mlpGate, s.gateUp.offset});
+    plan.push_back({&lw.mlpUp, s.gateUp.offset + bytesOf(lw.mlpGate)});
+    plan.push_back({&lw.mlpDown, s.down.offset});
+}
+
+// Every weight of the model and where it goes, in upload order.
+std::vector<Placement> placeWeights(const Model& model, const Layout& layout) {
+    const ModelConfig& c = model.config;
+    const ModelWeights& w = model.weights;
+    std::vector<Placement> plan = {{&w.embed, layout.embed.offset},
+                                   {&w.finalNorm, layout.finalNorm.offset}};
+    if (!c.tieWordEmbeddings) plan.push_back({&w.lmHead, layout.lmHead.offset});
+    for (int i = 0; i < c.numLayers; ++i) placeLayer(plan, w.layers[i], layout.layers[i]);
+    return plan;
 }
 
 } // namespace
@@ -180,18 +205,19 @@ uint64_t deviceWeightBytes(const ModelConfig& config) {
     return layoutOf(config).bytes;
 }
 
-Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream) {
+Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream,
+                                  const LoadProgress& progress) {
     const ModelConfig& c = model.config;
     const Layout layout = layoutOf(c);
+    const std::vector<Placement> plan = placeWeights(model, layout);
+    uint64_t total = 0;
+    for (const Placement& p : plan) total += bytesOf(*p.weight);
+    SALA_TRY(reportLoad(progress, 0, total));
     DeviceBuffer storage;
     SALA_TRY(storage.allocate(layout.bytes));
-    Uploader up(storage.as<char>(), stream);
+    Uploader up(storage.as<char>(), stream, progress, total);
     SALA_TRY(up.init());
-    const ModelWeights& w = model.weights;
-    SALA_TRY(up.put(w.embed, layout.embed.offset));
-    SALA_TRY(up.put(w.finalNorm, layout.finalNorm.offset));
-    if (!c.tieWordEmbeddings) SALA_TRY(up.put(w.lmHead, layout.lmHead.offset));
-    for (int i = 0; i < c.numLayers; ++i) SALA_TRY(uploadLayer(up, w.layers[i], layout.layers[i]));
+    for (const Placement& p : plan) SALA_TRY(up.put(*p.weight, p.offset));
     return bind(c, layout, std::move(storage));
 }
 

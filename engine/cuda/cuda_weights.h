@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "device_buffer.h"
+#include "load_progress.h"
 #include "model.h"
 
 #include <cuda_bf16.h>
@@ -43,8 +44,10 @@ struct CudaWeights {
 // Bytes the device copy of a model with this configuration takes.
 uint64_t deviceWeightBytes(const ModelConfig& config);
 
-// Copies (converting to bf16 where needed) the weights of a loaded model to the device.
-Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream);
+// Copies (converting to bf16 where needed) the weights of a loaded model to the device,
+// reporting the bytes copied between 64 MiB blocks. Errors: Cancelled when `progress` says stop.
+Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream,
+                                  const LoadProgress& progress = {});
 
 // Random weights of the right shapes and scales, made on the device (for benchmarks).
 Result<CudaWeights> randomWeights(const ModelConfig& config, uint64_t seed, cudaStream_t stream);

@@ -23,6 +23,7 @@ private slots:
     void rollbackAndSaveLoad();
     void cpuStateLoadsOnGpu();
     void refusesWhatDoesNotFit();
+    void uploadReportsProgressAndStops();
     void decodeGraphMatchesDirectLaunches();
     void warmUpLeavesNoTrace();
     void decodeProductsMatchCublas();
@@ -212,6 +213,58 @@ void TestCudaBackend::refusesWhatDoesNotFit() {
     QVERIFY(!st.ok());
     QCOMPARE(st.error().code, sala::ErrorCode::OutOfMemory);
     // The context still works after the refusal.
+    sala::ForwardOutput out;
+    QVERIFY(ctx->forward(std::vector<int>{1, 2, 3}, {}, out).ok());
+}
+
+// The weight upload reports its bytes in order up to the whole, and a stop midway fails the load
+// as Cancelled, gives its device memory back and leaves the next load unharmed.
+void TestCudaBackend::uploadReportsProgressAndStops() {
+    auto model = sala::loadModel(realModel_);
+    QVERIFY(model.ok());
+    std::vector<std::pair<uint64_t, uint64_t>> reports;
+    int stopAt = -1;
+    sala::BackendOptions options;
+    options.warmUp = false;
+    options.progress = [&](uint64_t done, uint64_t total) {
+        reports.emplace_back(done, total);
+        return int(reports.size()) - 1 != stopAt;
+    };
+    {
+        auto b = sala::createBackend(sala::BackendKind::Cuda, *model, options);
+        QVERIFY2(b.ok(), b.ok() ? "" : b.error().message.c_str());
+    }
+    QVERIFY(reports.size() > 3); // several 64 MiB blocks
+    const uint64_t total = reports.front().second;
+    QVERIFY(total > (uint64_t(128) << 20));
+    QCOMPARE(reports.front().first, uint64_t(0));
+    for (size_t i = 1; i < reports.size(); ++i) {
+        QCOMPARE(reports[i].second, total);
+        QVERIFY(reports[i].first >= reports[i - 1].first);
+    }
+    QCOMPARE(reports.back().first, total);
+
+    size_t freeBefore = 0, freeAfter = 0, all = 0;
+    CUDA_CHECK(cudaMemGetInfo(&freeBefore, &all));
+    const size_t complete = reports.size();
+    reports.clear();
+    stopAt = 2;
+    {
+        auto b = sala::createBackend(sala::BackendKind::Cuda, *model, options);
+        QVERIFY(!b.ok());
+        QCOMPARE(b.error().code, sala::ErrorCode::Cancelled);
+    }
+    QCOMPARE(reports.size(), size_t(3));
+    QVERIFY(reports.back().first < total);
+    CUDA_CHECK(cudaMemGetInfo(&freeAfter, &all));
+    QVERIFY(freeAfter + (uint64_t(16) << 20) >= freeBefore);
+
+    reports.clear();
+    stopAt = -1;
+    auto again = sala::createBackend(sala::BackendKind::Cuda, *model, options);
+    QVERIFY(again.ok());
+    QCOMPARE(reports.size(), complete);
+    auto ctx = contextOf(**again);
     sala::ForwardOutput out;
     QVERIFY(ctx->forward(std::vector<int>{1, 2, 3}, {}, out).ok());
 }
