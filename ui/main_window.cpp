@@ -152,8 +152,7 @@ void MainWindow::buildLayout() {
     setCentralWidget(central);
 
     meter_ = new ContextMeter;
-    modelLabel_ = new QLabel;
-    statusBar()->addPermanentWidget(modelLabel_);
+    buildModelStatus();
     statusBar()->addPermanentWidget(meter_);
 
     connect(tree_, &QTreeView::activated, this, [this](const QModelIndex& index) {
@@ -175,6 +174,10 @@ void MainWindow::buildMenus() {
         if (!dir.isEmpty()) importPaths({dir});
     });
     file->addSeparator();
+    file->addAction(tr("&Load model"), this, [this] {
+        engine_->unloadAll();
+        reloadModel();
+    });
     file->addAction(tr("&Settings…"), QKeySequence::Preferences, this, &MainWindow::openSettings);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);

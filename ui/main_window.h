@@ -12,7 +12,9 @@
 
 class QLabel;
 class QMimeData;
+class QProgressBar;
 class QPushButton;
+class QToolButton;
 class QTreeView;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -89,6 +91,9 @@ private:
     void buildLayout();
     QWidget* buildSidebar();
     void connectEngine();
+    void buildModelStatus();
+    void connectModelLoading();
+    void showModelLoading(bool loading);
     void connectImports();
     void configureEngine();
     void openSettings();
@@ -118,6 +123,8 @@ private:
     ContextMeter* meter_ = nullptr;
     QTabWidget* sideTabs_ = nullptr;
     QLabel* modelLabel_ = nullptr;
+    QProgressBar* modelProgress_ = nullptr; // while a model loads, with cancelModelLoad_
+    QToolButton* cancelModelLoad_ = nullptr;
     QLabel* demoBanner_ = nullptr;
     EngineController* engine_ = nullptr;
     ImportRunner* runner_ = nullptr;

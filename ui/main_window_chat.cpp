@@ -51,7 +51,9 @@ void MainWindow::connectEngine() {
                                           : contextTokens_ + stats.promptTokens;
                 meter_->setUsed(prompt + stats.generatedTokens);
             });
+    connectModelLoading();
     connect(e, &EngineController::modelLoaded, this, [this](const ModelInfo& info) {
+        showModelLoading(false);
         modelInfo_ = info;
         modelReady_ = true;
         meter_->setCapacity(info.contextCapacity);
@@ -65,10 +67,15 @@ void MainWindow::connectEngine() {
         statusBar()->showMessage(tr("Model loaded from %1").arg(info.dir), 5000);
     });
     connect(e, &EngineController::modelFailed, this, [this](const QString& message) {
+        showModelLoading(false);
         modelReady_ = false;
         chat_->setModelReady(false);
         modelLabel_->setText(tr("Model: not loaded"));
-        statusBar()->showMessage(tr("The model could not be loaded: %1").arg(message));
+        if (message == QLatin1String("cancelled"))
+            statusBar()->showMessage(
+                tr("Loading the model was cancelled. File › Load model loads it again."));
+        else
+            statusBar()->showMessage(tr("The model could not be loaded: %1").arg(message));
     });
 }
 

@@ -8,15 +8,57 @@
 #include "sala_token_counter.h"
 #include "settings_dialog.h"
 
+#include "memory_panel.h"
+
 #include <QCoreApplication>
 #include <QLabel>
+#include <QProgressBar>
 #include <QStatusBar>
 #include <QTimer>
+#include <QToolButton>
 
 namespace folio {
 
 QString MainWindow::modelStatus() const {
     return modelLabel_->text();
+}
+
+// The model's label, then the load's progress and its Cancel button, shown while it loads.
+void MainWindow::buildModelStatus() {
+    modelLabel_ = new QLabel;
+    modelProgress_ = new QProgressBar;
+    modelProgress_->setObjectName(QStringLiteral("modelLoadProgress"));
+    modelProgress_->setRange(0, 1000);
+    modelProgress_->setFormat(QStringLiteral("%p %"));
+    modelProgress_->setMaximumWidth(140);
+    cancelModelLoad_ = new QToolButton;
+    cancelModelLoad_->setObjectName(QStringLiteral("cancelModelLoad"));
+    cancelModelLoad_->setText(tr("Cancel"));
+    cancelModelLoad_->setToolTip(tr("Stop loading the model"));
+    statusBar()->addPermanentWidget(modelLabel_);
+    statusBar()->addPermanentWidget(modelProgress_);
+    statusBar()->addPermanentWidget(cancelModelLoad_);
+    showModelLoading(false);
+}
+
+void MainWindow::connectModelLoading() {
+    connect(cancelModelLoad_, &QToolButton::clicked, this, [this] {
+        cancelModelLoad_->setEnabled(false);
+        engine_->requestCancel();
+    });
+    connect(engine_, &EngineController::modelProgress, this, [this](qint64 done, qint64 total) {
+        modelProgress_->setValue(total > 0 ? int(done * 1000 / total) : 0);
+        modelProgress_->setToolTip(
+            tr("%1 of %2 of weights read")
+                .arg(formatBytes(quint64(done)), formatBytes(quint64(total))));
+    });
+}
+
+void MainWindow::showModelLoading(bool loading) {
+    modelProgress_->setValue(0);
+    modelProgress_->setVisible(loading);
+    cancelModelLoad_->setVisible(loading);
+    cancelModelLoad_->setEnabled(loading);
 }
 
 // Settings that outlive a model: where snapshots go (inside the data folder the library was
@@ -43,6 +85,7 @@ void MainWindow::reloadModel() {
                                      : tr("Model: loading…"));
     loadedModelDir_ = choice.dir;
     setTokenCounter(choice.dir);
+    showModelLoading(true);
     engine_->loadModel(choice.dir, values_.backend, values_.vramBudget, values_.prefillChunk);
 }
 

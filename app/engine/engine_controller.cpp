@@ -9,6 +9,7 @@ EngineController::EngineController(QObject* parent) : QObject(parent) {
     thread_.setObjectName(QStringLiteral("folio-engine"));
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
 
+    connect(worker_, &EngineWorker::modelProgress, this, &EngineController::modelProgress);
     connect(worker_, &EngineWorker::modelLoaded, this, &EngineController::modelLoaded);
     connect(worker_, &EngineWorker::modelFailed, this, &EngineController::modelFailed);
     connect(worker_, &EngineWorker::contextProgress, this, &EngineController::contextProgress);

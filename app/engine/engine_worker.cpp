@@ -78,8 +78,23 @@ void EngineWorker::unloadAll() {
     emitMemory();
 }
 
+// Emits modelProgress when the load has moved by a percent or reached its end, and asks the
+// backend to stop once requestCancel was called.
+std::function<bool(uint64_t, uint64_t)> EngineWorker::modelProgressReporter() {
+    return [this, shown = int64_t(-1)](uint64_t done, uint64_t total) mutable {
+        const uint64_t step = std::max<uint64_t>(1, total / 100);
+        const auto at = static_cast<int64_t>(done / step);
+        if (at != shown || done == total) {
+            shown = at;
+            emit modelProgress(qint64(done), qint64(total));
+        }
+        return !cancelRequested_.load();
+    };
+}
+
 void EngineWorker::loadModel(const QString& dir, const QString& backend, quint64 vramLimit,
                              int prefillChunk) {
+    cancelRequested_.store(false);
     // Contexts belong to the old model; they go before the new weights need the memory.
     state_->contexts.clear();
     state_->backend.reset();
@@ -105,7 +120,12 @@ void EngineWorker::loadModel(const QString& dir, const QString& backend, quint64
     sala::BackendOptions options;
     options.vramLimit = vramLimit;
     options.prefillChunk = prefillChunk > 0 ? prefillChunk : 8192;
+    options.progress = modelProgressReporter();
     auto created = sala::createBackend(*kind, *model, options);
+    if (!created && created.error().code == sala::ErrorCode::Cancelled) {
+        emit modelFailed(QStringLiteral("cancelled"));
+        return;
+    }
     if (!created) {
         emit modelFailed(QStringLiteral("Cannot start the %1 backend: %2")
                              .arg(backend, QString::fromStdString(created.error().message)));

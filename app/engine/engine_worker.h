@@ -9,6 +9,8 @@
 #include <QThread>
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -95,12 +97,15 @@ public slots:
 
 public:
     // Thread-safe, callable from the UI thread directly (atomics):
-    void requestCancel(); // cancels a load in progress
+    void requestCancel(); // cancels a load in progress: a model's or a context's
     void requestStop();   // stops the answer being generated
 
 signals:
+    // While a model loads: bytes of weights read (CPU) or uploaded (CUDA) of all, from 0 to the
+    // whole, about every percent.
+    void modelProgress(qint64 doneBytes, qint64 totalBytes);
     void modelLoaded(const folio::ModelInfo& info);
-    void modelFailed(const QString& message);
+    void modelFailed(const QString& message); // "cancelled" after requestCancel
     void contextProgress(const QString& key, qint64 done, qint64 total, double tokensPerSecond);
     void contextReady(const QString& key, qint64 tokens, bool fromSnapshot);
     void contextFailed(const QString& key, const QString& message); // includes cancel ("cancelled")
@@ -116,6 +121,7 @@ signals:
 
 private:
     bool buildContext(const QString& key, const QString& documentText, const QString& systemPrompt);
+    std::function<bool(uint64_t, uint64_t)> modelProgressReporter();
     bool restoreSnapshot(sala::Context& context, const QString& file,
                          const std::vector<int>& expected);
     bool prefillDocument(const QString& key, sala::Context& context,
@@ -156,6 +162,7 @@ public slots:
     void requestStop();
 
 signals:
+    void modelProgress(qint64 doneBytes, qint64 totalBytes);
     void modelLoaded(const folio::ModelInfo& info);
     void modelFailed(const QString& message);
     void contextProgress(const QString& key, qint64 done, qint64 total, double tokensPerSecond);

@@ -119,6 +119,58 @@ private slots:
         QVERIFY(readout.weights > 0);
     }
 
+    // Progress from 0 to the whole weight files, all of it before modelLoaded.
+    void loadReportsProgress() {
+        engine_ = std::make_unique<EngineController>();
+        QStringList events;
+        QList<QPair<qint64, qint64>> reports;
+        connect(engine_.get(), &EngineController::modelProgress, this,
+                [&](qint64 done, qint64 total) {
+                    events << "progress";
+                    reports.append({done, total});
+                });
+        connect(engine_.get(), &EngineController::modelLoaded, this,
+                [&](const ModelInfo&) { events << "loaded"; });
+        QSignalSpy loaded(engine_.get(), &EngineController::modelLoaded);
+        engine_->loadModel(modelDir_.path(), "cpu", 0, 64);
+        QVERIFY(loaded.wait(kWait));
+        QVERIFY(reports.size() >= 2);
+        QCOMPARE(events.last(), QString("loaded"));
+        QCOMPARE(events.count("loaded"), 1);
+        qint64 files = 0;
+        for (const QFileInfo& f : QDir(modelDir_.path()).entryInfoList({"*.safetensors"}))
+            files += f.size();
+        QCOMPARE(reports.first().first, qint64(0));
+        for (int i = 0; i < reports.size(); ++i) {
+            QCOMPARE(reports[i].second, files);
+            if (i > 0) QVERIFY(reports[i].first >= reports[i - 1].first);
+        }
+        QCOMPARE(reports.last().first, files);
+    }
+
+    // A cancel during the load fails it as "cancelled", loads nothing, and the next load works.
+    void cancelStopsTheLoad() {
+        engine_ = std::make_unique<EngineController>();
+        EngineWorker* worker = engine_->worker();
+        // Runs on the engine thread, inside the load, like a click on Cancel during it.
+        auto cancelOnFirst = connect(
+            worker, &EngineWorker::modelProgress, worker, [worker] { worker->requestCancel(); },
+            Qt::DirectConnection);
+        QSignalSpy failed(engine_.get(), &EngineController::modelFailed);
+        QSignalSpy loaded(engine_.get(), &EngineController::modelLoaded);
+        engine_->loadModel(modelDir_.path(), "cpu", 0, 64);
+        QVERIFY(failed.wait(kWait));
+        QCOMPARE(failed.first().at(0).toString(), QString("cancelled"));
+        QVERIFY(loaded.isEmpty());
+        QSignalSpy contextFailed(engine_.get(), &EngineController::contextFailed);
+        engine_->openContext("doc:A", "text");
+        QVERIFY(contextFailed.wait(kWait)); // no model
+        disconnect(cancelOnFirst);
+        engine_->loadModel(modelDir_.path(), "cpu", 0, 64);
+        QVERIFY(loaded.wait(kWait));
+        QCOMPARE(failed.count(), 1);
+    }
+
     void brokenModelFolderFails() {
         QTemporaryDir broken;
         QFile config(broken.filePath("config.json"));
