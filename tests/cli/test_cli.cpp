@@ -72,7 +72,7 @@ void TestCli::checkGoldenFailsOnTightTolerance() {
     // The same case with an impossible tolerance must fail, with the same last line.
     const QString dir = tmp_.filePath("strict");
     QDir().mkpath(dir);
-    for (const QString& f : {"config.json", "model.safetensors", "expected.safetensors"})
+    for (const char* f : {"config.json", "model.safetensors", "expected.safetensors"})
         QVERIFY(QFile::copy(kGolden + "a_micro_dense/" + f, dir + "/" + f));
     QFile in(kGolden + "a_micro_dense/case.json");
     QVERIFY(in.open(QIODevice::ReadOnly));
