@@ -21,23 +21,19 @@
 #include "text_viewer.h"
 #include "tiny_model.h"
 
-#include <QAction>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QMimeData>
-#include <QProgressBar>
 #include <QPushButton>
-#include <QSemaphore>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QToolButton>
 #include <QTreeWidget>
 
 #include <memory>
@@ -115,7 +111,6 @@ private slots:
     void emptyLibraryOffersSamples();
     void demoModelShowsItsBanner();
     void brokenModelShowsAMessage();
-    void modelLoadShowsProgressAndCancels();
     void importsPdfEpubAndSourceTree();
     void opensDocumentsAndPassages();
     void answersAboutTheTextThenStopsRegeneratesExports();
@@ -252,54 +247,6 @@ void TestMainWindow::brokenModelShowsAMessage() {
     QVERIFY2(window.statusBar()->currentMessage().contains("could not be loaded"),
              qPrintable(window.statusBar()->currentMessage()));
     QVERIFY(window.statusBar()->currentMessage().contains("model.safetensors"));
-}
-
-// File › Load model with the load held at its first report: the status bar shows the progress and
-// Cancel; a click on Cancel stops the load, and Load model then loads it again.
-void TestMainWindow::modelLoadShowsProgressAndCancels() {
-    MainWindow window({writeIni("cancel", modelDir_), false});
-    window.show();
-    QTRY_VERIFY_WITH_TIMEOUT(window.modelReady(), kWait);
-    auto* progress = window.findChild<QProgressBar*>("modelLoadProgress");
-    auto* cancel = window.findChild<QToolButton*>("cancelModelLoad");
-    QVERIFY(progress && cancel);
-    QVERIFY(!progress->isVisible() && !cancel->isVisible());
-    QAction* load = nullptr;
-    for (QAction* a : window.findChildren<QAction*>())
-        if (a->text() == "&Load model") load = a;
-    QVERIFY(load);
-
-    EngineWorker* worker = window.engine()->worker();
-    QSemaphore clicked;
-    bool held = false;
-    // On the engine thread, inside the load: waits there for the click (at most 20 s, so that a
-    // failed check cannot leave the thread waiting).
-    auto hold = connect(
-        worker, &EngineWorker::modelProgress, worker,
-        [&] {
-            if (held) return;
-            held = true;
-            clicked.tryAcquire(1, 20000);
-        },
-        Qt::DirectConnection);
-    QSignalSpy reported(window.engine(), &EngineController::modelProgress);
-    load->trigger();
-    QVERIFY(!window.modelReady());
-    QVERIFY(progress->isVisible() && cancel->isVisible() && cancel->isEnabled());
-    QTRY_VERIFY_WITH_TIMEOUT(!reported.isEmpty(), kWait);
-    QTest::mouseClick(cancel, Qt::LeftButton);
-    QVERIFY(!cancel->isEnabled());
-    clicked.release();
-    QTRY_VERIFY_WITH_TIMEOUT(window.modelStatus().contains("not loaded"), kWait);
-    QVERIFY2(window.statusBar()->currentMessage().contains("cancelled"),
-             qPrintable(window.statusBar()->currentMessage()));
-    QVERIFY(!progress->isVisible() && !cancel->isVisible());
-    QVERIFY(!window.modelReady());
-
-    disconnect(hold);
-    load->trigger();
-    QTRY_VERIFY_WITH_TIMEOUT(window.modelReady(), kWait);
-    QVERIFY(!progress->isVisible());
 }
 
 void TestMainWindow::importsPdfEpubAndSourceTree() {
