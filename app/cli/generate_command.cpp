@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unistd.h>
 
 namespace folio::cli {
 
@@ -26,7 +27,9 @@ const char* kGenerateHelp =
     "  --chunk N            prefill chunk size (default 256)\n"
     "  --threads N          CPU threads (default: all cores)\n"
     "  --backend B          auto, cpu or cuda (default auto)\n"
-    "  --stats              print timings to standard error at the end\n";
+    "  --stats              print timings to standard error at the end\n"
+    "  --progress           print the weights' loading progress to standard error (shown\n"
+    "                       anyway when standard error is a terminal)\n";
 
 // Starts from the model folder's generation_config.json, then applies the flags.
 sala::SamplingParams samplingParams(Args& args, const std::filesystem::path& modelDir) {
@@ -47,6 +50,22 @@ sala::SamplingParams samplingParams(Args& args, const std::filesystem::path& mod
     p.repetitionPenalty = static_cast<float>(args.number("repeat-penalty", 1.0));
     p.seed = static_cast<uint64_t>(args.integer("seed", 0));
     return p;
+}
+
+// The weights' loading progress on standard error, a percent at a time: rewritten in place on
+// a terminal, a line each otherwise.
+sala::LoadProgress progressPrinter(bool terminal) {
+    return [terminal, shown = -1](uint64_t done, uint64_t total) mutable {
+        const int percent = total > 0 ? static_cast<int>(done * 100 / total) : 100;
+        if (percent == shown) return true;
+        shown = percent;
+        std::fprintf(stderr,
+                     terminal ? "\rloading the model: %3d %%" : "loading the model: %d %%\n",
+                     percent);
+        if (terminal && percent == 100) std::fputs("\n", stderr);
+        std::fflush(stderr);
+        return true;
+    };
 }
 
 int fail(const std::string& message) {
@@ -76,6 +95,8 @@ int runGenerate(const std::vector<std::string>& argv) {
     options.prefillChunk = static_cast<int>(args.integer("chunk", 256));
     sala::BackendOptions backendOptions;
     backendOptions.threads = static_cast<int>(args.integer("threads", 0));
+    const bool terminal = ::isatty(STDERR_FILENO) == 1;
+    if (args.has("progress") || terminal) backendOptions.progress = progressPrinter(terminal);
     auto kind = sala::parseBackendKind(args.value("backend").value_or("auto"));
     if (!args.ok() || !kind) {
         std::fprintf(stderr, "generate: %s\n",

@@ -19,6 +19,7 @@ private slots:
     void checkGoldenReportsMissingCase();
     void tokenizePrintsReferenceIds();
     void generateStreamsText();
+    void generateReportsLoading();
     void generateChatAndSampling();
     void generateRejectsBadInput();
     void usageErrors();
@@ -122,6 +123,24 @@ void TestCli::generateStreamsText() {
     const Run again = run({"generate", "--model", model_, "--prompt", "The book begins",
                            "--max-tokens", "12", "--temperature", "0", "--backend", "cpu"});
     QCOMPARE(again.out, r.out);
+}
+
+// --progress prints the weights' loading on standard error, up to 100 %; without it (and not on
+// a terminal) nothing of the kind.
+void TestCli::generateReportsLoading() {
+    const QStringList common = {
+        "generate",      "--model", model_,      "--prompt", "The book begins", "--max-tokens", "2",
+        "--temperature", "0",       "--backend", "cpu"};
+    const Run shown = run(common + QStringList{"--progress"});
+    QCOMPARE(shown.code, 0);
+    const QStringList lines = shown.err.split('\n', Qt::SkipEmptyParts);
+    QVERIFY2(lines.size() >= 2, qPrintable(shown.err));
+    QCOMPARE(lines.first(), QStringLiteral("loading the model: 0 %"));
+    QCOMPARE(lines.last(), QStringLiteral("loading the model: 100 %"));
+    const Run quiet = run(common);
+    QCOMPARE(quiet.code, 0);
+    QVERIFY2(!quiet.err.contains("loading the model"), qPrintable(quiet.err));
+    QCOMPARE(quiet.out, shown.out);
 }
 
 void TestCli::generateChatAndSampling() {
