@@ -1,7 +1,8 @@
 #include "bench_prefill.h"
 
+#include "bench_clock.h"
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -9,11 +10,6 @@
 namespace folio::bench {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 int argmax(const std::vector<float>& v) {
     return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
@@ -61,7 +57,7 @@ PrefillRun prefillContext(sala::Backend& backend, int64_t length, int64_t extra,
         if (reopened) {
             run.context = std::move(*reopened);
             run.reopened = true;
-            run.reopenSeconds = since(start);
+            run.reopenSeconds = secondsSince(start);
             // The prefill's last logits are not in the file; decode speed does not depend on
             // the token, so the first step reads a drawn one.
             run.next = token(rng);
@@ -95,9 +91,9 @@ PrefillRun prefillContext(sala::Backend& backend, int64_t length, int64_t extra,
         }
         done += n;
     }
-    run.prefillSeconds = since(start);
+    run.prefillSeconds = secondsSince(start);
     run.next = argmax(out.logits);
-    run.ttftSeconds = since(start);
+    run.ttftSeconds = secondsSince(start);
     if (onPrefill) onPrefill(false);
     if (file) {
         std::filesystem::create_directories(*stateFolder, ec);

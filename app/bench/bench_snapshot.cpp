@@ -1,19 +1,15 @@
 #include "bench_snapshot.h"
 
+#include "bench_clock.h"
+
 #include "sampler.h"
 
-#include <chrono>
 #include <fcntl.h>
 #include <unistd.h>
 
 namespace folio::bench {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 sala::Result<int> drawGreedy(sala::Context& context, int token) {
     sala::SamplingParams greedy;
@@ -47,10 +43,10 @@ SnapshotTiming measureSnapshot(sala::Backend& backend, std::unique_ptr<sala::Con
         context.reset();
         return t;
     }
-    t.saveSeconds = since(start);
+    t.saveSeconds = secondsSince(start);
     start = Clock::now();
     t.evicted = flushAndEvict(file);
-    t.syncSeconds = since(start);
+    t.syncSeconds = secondsSince(start);
     t.fileBytes = std::filesystem::file_size(file, ec);
     auto expected = drawGreedy(*context, next);
     context.reset();
@@ -61,7 +57,7 @@ SnapshotTiming measureSnapshot(sala::Backend& backend, std::unique_ptr<sala::Con
     } else if (auto st = (*reopened)->load(file); !st.ok()) {
         t.error = "load: " + st.error().message;
     } else {
-        t.reopenSeconds = since(start);
+        t.reopenSeconds = secondsSince(start);
         auto got = drawGreedy(**reopened, next);
         t.sameNextToken = expected && got && *expected == *got;
     }

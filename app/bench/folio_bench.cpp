@@ -1,6 +1,7 @@
 // folio-bench: prefill and decode speed and memory of the engine at several context lengths,
 // each figure set against the device's measured ceilings. No Qt.
 
+#include "bench_clock.h"
 #include "bench_model.h"
 #include "bench_prefill.h"
 #include "bench_snapshot.h"
@@ -19,15 +20,15 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string_view>
 
+using folio::bench::Clock;
+using folio::bench::secondsSince;
 using folio::cli::Args;
 
 namespace {
@@ -55,11 +56,6 @@ const char* kHelp =
     "same model, length and seed saved there, instead of prefilling it (its prefill figures are\n"
     "then not measured); a context that has no such file is prefilled and saved there. For A/B\n"
     "runs of decode speed between builds whose state files have the same format.\n";
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // GPU clock readings around the timed phases of one context, for the timeline.
 struct PhaseMarks {
@@ -131,7 +127,7 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
         next = *drawn;
         ++row.decoded;
     }
-    const double decodeSeconds = since(start);
+    const double decodeSeconds = secondsSince(start);
     row.marks.decodeEnd = mark();
     row.decodeTokS = decode > 0 ? decode / decodeSeconds : 0;
     if (snapshotDir) {
@@ -286,7 +282,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "folio-bench: %s\n", backend.error().message.c_str());
         return 1;
     }
-    const double loadSeconds = since(loadStart);
+    const double loadSeconds = secondsSince(loadStart);
     std::printf("backend: %s, chunk %d, decode graphs %s, decode products %s, ready in %.2f s "
                 "(warm-up %s)\n",
                 (*backend)->name().c_str(), options.prefillChunk,
