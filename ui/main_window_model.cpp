@@ -4,11 +4,10 @@
 #include "chat_panel.h"
 #include "import_runner.h"
 #include "main_window.h"
+#include "memory_panel.h"
 #include "model_finder.h"
 #include "sala_token_counter.h"
 #include "settings_dialog.h"
-
-#include "memory_panel.h"
 
 #include <QCoreApplication>
 #include <QLabel>

@@ -78,16 +78,11 @@ void EngineWorker::unloadAll() {
     emitMemory();
 }
 
-// Emits modelProgress when the load has moved by a percent or reached its end, and asks the
-// backend to stop once requestCancel was called.
+// Passes each report of the backend on as modelProgress (they come every 64 MiB or tensor, a
+// few hundred for a 9B model), and asks the backend to stop once requestCancel was called.
 std::function<bool(uint64_t, uint64_t)> EngineWorker::modelProgressReporter() {
-    return [this, shown = int64_t(-1)](uint64_t done, uint64_t total) mutable {
-        const uint64_t step = std::max<uint64_t>(1, total / 100);
-        const auto at = static_cast<int64_t>(done / step);
-        if (at != shown || done == total) {
-            shown = at;
-            emit modelProgress(qint64(done), qint64(total));
-        }
+    return [this](uint64_t done, uint64_t total) {
+        emit modelProgress(qint64(done), qint64(total));
         return !cancelRequested_.load();
     };
 }

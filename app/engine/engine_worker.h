@@ -102,7 +102,7 @@ public:
 
 signals:
     // While a model loads: bytes of weights read (CPU) or uploaded (CUDA) of all, from 0 to the
-    // whole, about every percent.
+    // whole, after every 64 MiB section (CPU) or block or tensor (CUDA).
     void modelProgress(qint64 doneBytes, qint64 totalBytes);
     void modelLoaded(const folio::ModelInfo& info);
     void modelFailed(const QString& message); // "cancelled" after requestCancel

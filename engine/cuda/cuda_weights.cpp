@@ -127,16 +127,16 @@ public:
         const uint64_t perBlock = kStaging / sizeof(uint16_t);
         for (uint64_t done = 0; done < n; done += perBlock) {
             const uint64_t count = std::min(perBlock, n - done);
-            SALA_CUDA(cudaStreamSynchronize(stream_)); // the staging buffer is free again
-            // A stop leaves here, where no copy still reads the staging buffer.
-            SALA_TRY(reportLoad(progress_, copied_, total_));
             convert(w, done, count, reinterpret_cast<uint16_t*>(staging_));
             SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, staging_, count * 2,
                                       cudaMemcpyHostToDevice, stream_));
+            // The staging buffer is free again once the copy is done; a stop leaves here, where
+            // no copy still reads it.
+            SALA_TRY(cudaStatus(cudaStreamSynchronize(stream_), "weight upload"));
             copied_ += count * 2;
+            SALA_TRY(reportLoad(progress_, copied_, total_));
         }
-        SALA_TRY(cudaStatus(cudaStreamSynchronize(stream_), "weight upload"));
-        return reportLoad(progress_, copied_, total_);
+        return {};
     }
 
 private:
