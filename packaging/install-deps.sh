@@ -19,6 +19,8 @@ packages=(
 )
 if [ "$gui" = 1 ]; then
     packages+=(qt6-charts-dev libqt6sql6-sqlite libsqlite3-dev libpoppler-qt6-dev libzip-dev libxml2-dev xvfb xauth)
+    # Qt Charts' CMake package needs Qt OpenGL's, which qt6-base-dev only recommends.
+    packages+=(libqt6opengl6-dev)
     # The SVG icon engine plugin, which draws the app's built-in icon.
     packages+=(libqt6svg6)
     # The app's icon rendered to PNG at build time, and the packaging suite's check of its
