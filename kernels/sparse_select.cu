@@ -19,6 +19,8 @@ constexpr int64_t kLseSpare = 1024; // partial (max, sum) rows beyond one per qu
 // in segments of about kSegmentBlocks blocks.
 constexpr int64_t kSplitMaxRows = 16;
 constexpr int64_t kSegmentBlocks = 256;
+// The top-k kernels index a row's blocks with 32-bit integers.
+constexpr int64_t kMaxBlocks = 0x7fffffff;
 
 bool supported(const SparseSelectParams& p) {
     if (p.heads <= 0 || p.kvHeads <= 0 || p.kvHeads > 65535 || p.heads % p.kvHeads != 0)
@@ -129,7 +131,7 @@ std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
     TopkSplit sp = a.split;
     sp.segments = static_cast<int>(
         std::clamp<int64_t>(divUp(a.nbStride, kSegmentBlocks), 1, kMaxTopkSegments));
-    sp.segmentBlocks = divUp(a.nbStride, sp.segments);
+    sp.segmentBlocks = static_cast<int>(divUp(a.nbStride, sp.segments));
     const size_t mergeBytes = size_t(sp.segments) * s.topkTotal * 8;
     const size_t segmentBytes = size_t(sp.segmentBlocks) * sizeof(uint32_t);
     // The one-CTA kernel serves shapes whose lists outgrow default-sized shared memory.
@@ -293,6 +295,7 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
     const int64_t lastPos = startPosition + tokens - 1;
     const SliceArgs a = sliceArgs(q, qRowStride, tokens, startPosition, lastPos, false, k1,
                                   k1HeadStride, k2, k2HeadStride, blocks, p.blockSize);
+    if (a.nbStride > kMaxBlocks) return cudaErrorInvalidValue;
     const Shape s = shapeOf(p);
     if (a.nbStride <= p.topkTotal) return launchTopk(s, a, stream); // every query is dense
     if (!scoringInputsValid(a, workspace)) return cudaErrorInvalidValue;
@@ -327,6 +330,7 @@ cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
     if (!supported(p) || !position || maxPosition < 0 || !blocks) return cudaErrorInvalidValue;
     SliceArgs a = sliceArgs(q, 0, 1, Position::inDevice(position), maxPosition, true, k1,
                             k1HeadStride, k2, k2HeadStride, blocks, p.blockSize);
+    if (a.nbStride > kMaxBlocks) return cudaErrorInvalidValue;
     const Shape s = shapeOf(p);
     if (a.nbStride <= p.topkTotal) return launchTopk(s, a, stream); // dense at every position
     if (!scoringInputsValid(a, workspace)) return cudaErrorInvalidValue;

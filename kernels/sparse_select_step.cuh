@@ -16,6 +16,8 @@
 //    slices are requested before it waits for the lse kernel: the keys, the query and the
 //    position were written before the selection's first kernel, and that kernel waits for the
 //    work before it, so they are complete before this one launches.
+// Both kernels also request the rest of each warp's run into L2 before they wait (one bulk
+// prefetch per warp), while the kernel ahead leaves DRAM idle: at 1M a run is about four slices.
 // The top-k kernels are the general ones.
 //
 // Fragments: q·k sums over features, so any order of the features serves if the keys and the
@@ -28,6 +30,7 @@
 // reaches at most one slice back), and a level-2 key visible wherever scores are needed (no
 // level-1 fallback). The launcher sends other shapes to the general kernels.
 
+#include "l2_prefetch.cuh"
 #include "sparse_select_kernels.cuh"
 
 namespace folio::kernels::select_detail {
@@ -122,6 +125,16 @@ __device__ __forceinline__ void forSlices(KeySlice<D> (&buf)[2], int first, int 
     }
 }
 
+// The rest of a warp's run beyond the two slices it loads first, [from, end) of `slices` but
+// no row at or past rowsValid, towards L2 before the wait: the kernel ahead leaves DRAM idle.
+template <int D>
+__device__ __forceinline__ void prefetchRunRest(const bf16* head, int from, int end,
+                                                int64_t rowsValid) {
+    const int64_t lo = int64_t(from) * kSliceKeys;
+    const int64_t hi = min(int64_t(end) * kSliceKeys, rowsValid);
+    if (hi > lo) prefetchL2Warp(head + lo * D, static_cast<int>((hi - lo) * D * sizeof(bf16)));
+}
+
 template <int D, int NT>
 __global__ void __launch_bounds__(kThreads, 2)
     stageOneLseStepKernel(Shape s, const bf16* __restrict__ q, const int64_t* __restrict__ position,
@@ -146,6 +159,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     };
     const bool early = scored && (run.begin + 2) * kSliceKeys <= n2 - 1;
     if (early) loadFirst();
+    if (scored) prefetchRunRest<D>(keys, run.begin + 2, run.end, n2);
     uint32_t qf[NT][D / 16][2];
     if (scored) loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
     waitForPrecedingKernel();
@@ -237,6 +251,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     const bool work = needsScores(s, pos) && run.begin < run.end;
     if (work) load(buf[0], first);
     if (work && first + 1 < run.end) load(buf[1], first + 1);
+    if (work) prefetchRunRest<D>(keys, first + 2, run.end, n1);
     uint32_t qf[NT][D / 16][2];
     if (work) loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
 

@@ -15,7 +15,7 @@ constexpr int kPartialThreads = 512;
 constexpr int kMergeThreads = 1024;
 struct TopkSplit {
     int segments = 0;
-    int64_t segmentBlocks = 0;
+    int segmentBlocks = 0;
     int32_t* ids = nullptr;   // [row][segment][topkTotal]
     uint32_t* keys = nullptr; // [row][segment][topkTotal]
     int* counts = nullptr;    // [row][segment]
@@ -57,10 +57,10 @@ __device__ inline void findCutDigit(const int* hist, int ties, CutDigit* out) {
     }
 }
 
-// Radix select, 8 bits a pass from the top, of the `take` largest candidate keys, by a CTA of
+// Radix select, 8 bits a pass from the top, of the `take` largest of keys[0, n), by a CTA of
 // Threads threads. Three barriers a pass: the histogram cleared, filled, and its cut found.
-template <int Threads, typename Forced>
-__device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced forced) {
+// Indices are 32-bit: a row holds one key per block of 64+ tokens.
+template <int Threads> __device__ Cut radixCut(const uint32_t* keys, int n, int take) {
     static_assert(Threads >= 256 && Threads % 32 == 0);
     __shared__ __align__(16) int hist[256];
     __shared__ CutDigit found;
@@ -69,10 +69,9 @@ __device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced force
     for (int shift = 24; shift >= 0; shift -= 8) {
         if (threadIdx.x < 256) hist[threadIdx.x] = 0;
         __syncthreads();
-        for (int64_t base = warp * 32; base < nb; base += Threads) {
-            const int64_t b = base + lane;
+        for (int b = warp * 32 + lane; b - lane < n; b += Threads) {
             int digit = 256;
-            if (b < nb && !forced(b)) {
+            if (b < n) {
                 const uint32_t k = keys[b];
                 if ((k & cut.mask) == cut.prefix) digit = (k >> shift) & 255;
             }
@@ -93,61 +92,70 @@ __device__ Cut radixCut(const uint32_t* keys, int64_t nb, int take, Forced force
     return cut;
 }
 
-// Which blocks of a query in block qb (nb = qb + 1 > topkTotal) are forced, and how many are
-// left to choose by score.
+// The forced blocks of a query in block qb (nb = qb + 1 > topkTotal): [0, initEnd) and
+// [firstLocal, nb). The candidates are the blocks between, one contiguous range, so the kernels
+// below never test a block for being forced.
 struct Forcing {
-    int64_t initEnd;    // blocks [0, initEnd) are forced
-    int64_t firstLocal; // and [firstLocal, nb)
-    int take;           // candidates to choose
+    int initEnd, firstLocal;
+    int take; // candidates to choose
 
-    __device__ Forcing(const Shape& s, int64_t qb) {
-        const int64_t nb = qb + 1;
-        initEnd = min(int64_t(s.initBlocks), nb);
-        firstLocal = max(int64_t(s.initBlocks), qb - s.localBlocks);
-        take = s.topkTotal - static_cast<int>(initEnd + (nb - firstLocal));
+    __device__ Forcing(const Shape& s, int qb) {
+        const int nb = qb + 1;
+        initEnd = min(s.initBlocks, nb);
+        firstLocal = max(s.initBlocks, qb - s.localBlocks);
+        take = s.topkTotal - (initEnd + (nb - firstLocal));
     }
-    __device__ bool operator()(int64_t b) const { return b < initEnd || b >= firstLocal; }
 };
 
 // The key block holding the query of (query, group) row `row`.
-__device__ inline int64_t queryBlock(const Shape& s, Position start, int64_t row) {
-    return (start.get() + row / s.kvHeads) / s.blockSize;
+__device__ inline int queryBlock(const Shape& s, Position start, int64_t row) {
+    return static_cast<int>((start.get() + row / s.kvHeads) / s.blockSize);
 }
 
-// A block predicate that holds for no block.
-struct NoBlock {
-    __device__ bool operator()(int64_t) const { return false; }
-};
-
-template <int Threads> __device__ void denseRow(const Shape& s, int64_t nb, int32_t* out) {
+template <int Threads> __device__ void denseRow(const Shape& s, int nb, int32_t* out) {
     for (int i = threadIdx.x; i < s.topkTotal; i += Threads) out[i] = i < nb ? i : -1;
 }
 
-// Calls emit(rank, i) for every i in [lo, hi) that is forced, or is not skipped and passes the
-// cut (of the ties, the cut.ties lowest i): ranks follow i, because each warp owns a contiguous
-// run of it.
-template <int Threads, typename Skip, typename Forced, typename Emit>
-__device__ void emitInOrder(const uint32_t* keys, int64_t lo, int64_t hi, const Cut& cut, Skip skip,
-                            Forced forced, Emit emit) {
+// A row's forced blocks into out: the initial ones first, the local ones after the `take` slots
+// of the chosen ones, so that the list ascends.
+template <int Threads> __device__ void emitForced(const Forcing& forced, int nb, int32_t* out) {
+    for (int b = threadIdx.x; b < forced.initEnd; b += Threads) out[b] = b;
+    const int localAt = forced.initEnd + forced.take;
+    for (int b = forced.firstLocal + threadIdx.x; b < nb; b += Threads)
+        out[localAt + b - forced.firstLocal] = b;
+}
+
+// An exclusive prefix over the CTA's warps of one count per warp, by each warp's own scan of
+// the published counts (no second barrier, no loop over the warps before it).
+template <int Threads> __device__ int warpsBefore(const int* perWarp) {
+    constexpr int warps = Threads / 32;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int v = lane < warps ? perWarp[lane] : 0;
+    for (int d = 1; d < warps; d <<= 1) {
+        const int o = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v += o;
+    }
+    const int upTo = __shfl_sync(0xffffffffu, v, max(warp - 1, 0));
+    return warp > 0 ? upTo : 0;
+}
+
+// Calls emit(rank, i) for every i in [0, n) that passes the cut (of the ties, the cut.ties
+// lowest i): ranks follow i, because each warp owns a contiguous run of it.
+template <int Threads, typename Emit>
+__device__ void emitInOrder(const uint32_t* keys, int n, const Cut& cut, Emit emit) {
     constexpr int warps = Threads / 32;
     __shared__ int eqCount[warps], selCount[warps];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int64_t span = (hi - lo + Threads - 1) / Threads * 32;
-    const int64_t wlo = lo + warp * span, whi = min(hi, wlo + span);
+    const int span = (n + Threads - 1) / Threads * 32;
+    const int wlo = warp * span, whi = min(n, wlo + span);
     const unsigned below = (1u << lane) - 1u;
-    auto classify = [&](int64_t b, bool& sure, bool& tie) {
-        sure = false, tie = false;
-        if (b >= whi || skip(b)) return;
-        if (forced(b)) {
-            sure = true;
-            return;
-        }
-        const uint32_t k = keys[b] & cut.mask;
-        sure = k > cut.prefix;
-        tie = k == cut.prefix;
+    auto classify = [&](int b, bool& sure, bool& tie) {
+        const uint32_t k = b < whi ? keys[b] & cut.mask : 0u;
+        sure = b < whi && k > cut.prefix;
+        tie = b < whi && k == cut.prefix;
     };
     int eq = 0, sel = 0;
-    for (int64_t base = wlo; base < whi; base += 32) {
+    for (int base = wlo; base < whi; base += 32) {
         bool sure, tie;
         classify(base + lane, sure, tie);
         eq += __popc(__ballot_sync(0xffffffffu, tie));
@@ -155,10 +163,9 @@ __device__ void emitInOrder(const uint32_t* keys, int64_t lo, int64_t hi, const 
     }
     if (lane == 0) eqCount[warp] = eq, selCount[warp] = sel;
     __syncthreads();
-    int eqBefore = 0, outPos = 0;
-    for (int w = 0; w < warp; ++w) eqBefore += eqCount[w], outPos += selCount[w];
-    outPos += min(eqBefore, cut.ties);
-    for (int64_t base = wlo; base < whi; base += 32) {
+    int eqBefore = warpsBefore<Threads>(eqCount);
+    int outPos = warpsBefore<Threads>(selCount) + min(eqBefore, cut.ties);
+    for (int base = wlo; base < whi; base += 32) {
         bool sure, tie;
         classify(base + lane, sure, tie);
         const unsigned tieMask = __ballot_sync(0xffffffffu, tie);
@@ -175,27 +182,34 @@ __device__ inline Cut takeAll(int count) {
     return Cut{0u, 0u, count};
 }
 
+// The chosen ones among n candidate keys into out[0, take), ascending; first: the block id of
+// keys[0].
+template <int Threads>
+__device__ void chooseCandidates(const uint32_t* keys, int n, int take, int first, int32_t* out) {
+    if (take <= 0) return;
+    const Cut cut = n <= take ? takeAll(n) : radixCut<Threads>(keys, n, take);
+    emitInOrder<Threads>(keys, n, cut, [&](int rank, int i) { out[rank] = first + i; });
+}
+
 __global__ void __launch_bounds__(kThreads)
     selectTopkKernel(Shape s, int64_t tokens, Position start, const uint32_t* keysIn,
                      int64_t nbStride, bool cacheRow, int32_t* __restrict__ blocks) {
     waitForPrecedingKernel();
     extern __shared__ uint32_t rowCache[];
     const int64_t row = blockIdx.x;
-    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
+    const int qb = queryBlock(s, start, row), nb = qb + 1;
     int32_t* out = blocks + row * s.topkTotal;
     if (nb <= s.topkTotal) return denseRow<kThreads>(s, nb, out);
     const Forcing forced(s, qb);
-    const uint32_t* keys = keysIn + row * nbStride;
+    emitForced<kThreads>(forced, nb, out);
+    const int n = forced.firstLocal - forced.initEnd;
+    const uint32_t* keys = keysIn + row * nbStride + forced.initEnd;
     if (cacheRow) {
-        for (int64_t b = threadIdx.x; b < nb; b += kThreads) rowCache[b] = keys[b];
+        for (int b = threadIdx.x; b < n; b += kThreads) rowCache[b] = keys[b];
         __syncthreads();
         keys = rowCache;
     }
-    // With no room left only the forced blocks remain: a cut nothing passes.
-    const Cut cut =
-        forced.take > 0 ? radixCut<kThreads>(keys, nb, forced.take, forced) : Cut{~0u, ~0u, 0};
-    emitInOrder<kThreads>(keys, 0, nb, cut, NoBlock{}, forced,
-                          [&](int rank, int64_t b) { out[rank] = static_cast<int32_t>(b); });
+    chooseCandidates<kThreads>(keys, n, forced.take, forced.initEnd, out + forced.initEnd);
 }
 
 // ---- the split form, for a few rows of many blocks (a decode step) -------------------------
@@ -205,8 +219,8 @@ __global__ void __launch_bounds__(kThreads)
 // per row then chooses among at most segments * take of them. Ties keep the lowest ids in
 // both steps, so the choice is the one-CTA kernel's exactly.
 
-// The segment's keys are copied to shared memory first (dynamic, segmentBlocks of them): the
-// radix passes and the emit then read them there instead of from L2, one round trip each.
+// The segment's candidates are copied to shared memory first (dynamic, segmentBlocks of them):
+// the radix passes and the emit then read them there instead of from L2, one round trip each.
 __global__ void __launch_bounds__(kPartialThreads)
     selectTopkPartialKernel(Shape s, Position start, const uint32_t* keysIn, int64_t nbStride,
                             TopkSplit split) {
@@ -215,34 +229,29 @@ __global__ void __launch_bounds__(kPartialThreads)
     const int segment = blockIdx.x;
     // A decode step's position was copied in before the step's first kernel: read it before the
     // wait, so that only the block scores cost a round trip after it.
-    const int64_t qb = queryBlock(s, start, row), nb = qb + 1;
+    const int qb = queryBlock(s, start, row), nb = qb + 1;
     waitForPrecedingKernel();
     const int64_t slot = row * split.segments + segment;
     const Forcing forced(s, qb);
-    const int64_t lo = segment * split.segmentBlocks, hi = min(nb, lo + split.segmentBlocks);
+    const int lo = max(segment * split.segmentBlocks, forced.initEnd);
+    const int hi = min(min(nb, (segment + 1) * split.segmentBlocks), forced.firstLocal);
     if (nb <= s.topkTotal || forced.take <= 0 || lo >= hi) {
         if (threadIdx.x == 0) split.counts[slot] = 0;
         return;
     }
-    auto overlap = [&](int64_t a, int64_t b) { return max(int64_t(0), min(hi, b) - max(lo, a)); };
-    const int64_t candidates =
-        (hi - lo) - overlap(0, forced.initEnd) - overlap(forced.firstLocal, nb);
+    const int n = hi - lo;
     const uint32_t* keys = keysIn + row * nbStride + lo;
-    for (int64_t i = threadIdx.x; i < hi - lo; i += kPartialThreads) segmentKeys[i] = keys[i];
+    for (int i = threadIdx.x; i < n; i += kPartialThreads) segmentKeys[i] = keys[i];
     __syncthreads();
-    auto forcedHere = [&](int64_t i) { return forced(lo + i); };
-    const Cut cut = candidates <= forced.take
-                        ? takeAll(static_cast<int>(candidates))
-                        : radixCut<kPartialThreads>(segmentKeys, hi - lo, forced.take, forcedHere);
+    const Cut cut =
+        n <= forced.take ? takeAll(n) : radixCut<kPartialThreads>(segmentKeys, n, forced.take);
     int32_t* ids = split.ids + slot * s.topkTotal;
     uint32_t* kept = split.keys + slot * s.topkTotal;
-    emitInOrder<kPartialThreads>(segmentKeys, 0, hi - lo, cut, forcedHere, NoBlock{},
-                                 [&](int rank, int64_t i) {
-                                     ids[rank] = static_cast<int32_t>(lo + i);
-                                     kept[rank] = segmentKeys[i];
-                                 });
-    if (threadIdx.x == 0)
-        split.counts[slot] = static_cast<int>(min(candidates, int64_t(forced.take)));
+    emitInOrder<kPartialThreads>(segmentKeys, n, cut, [&](int rank, int i) {
+        ids[rank] = lo + i;
+        kept[rank] = segmentKeys[i];
+    });
+    if (threadIdx.x == 0) split.counts[slot] = min(n, forced.take);
 }
 
 __global__ void __launch_bounds__(kMergeThreads)
@@ -250,7 +259,7 @@ __global__ void __launch_bounds__(kMergeThreads)
     extern __shared__ uint32_t merged[]; // keys [capacity], then ids [capacity]
     __shared__ int offsets[kMaxTopkSegments + 1];
     const int64_t row = blockIdx.x;
-    const int64_t qb = queryBlock(s, start, row), nb = qb + 1; // before the wait, as above
+    const int qb = queryBlock(s, start, row), nb = qb + 1; // before the wait, as above
     waitForPrecedingKernel();
     int32_t* out = blocks + row * s.topkTotal;
     if (nb <= s.topkTotal) return denseRow<kMergeThreads>(s, nb, out);
@@ -283,17 +292,12 @@ __global__ void __launch_bounds__(kMergeThreads)
     }
     __syncthreads();
     const int count = offsets[split.segments];
-    for (int64_t b = threadIdx.x; b < forced.initEnd; b += kMergeThreads) out[b] = int32_t(b);
-    const int64_t localAt = forced.initEnd + forced.take;
-    for (int64_t b = forced.firstLocal + threadIdx.x; b < nb; b += kMergeThreads)
-        out[localAt + b - forced.firstLocal] = int32_t(b);
+    emitForced<kMergeThreads>(forced, nb, out);
     if (forced.take > 0) {
-        const Cut cut = count <= forced.take
-                            ? takeAll(count)
-                            : radixCut<kMergeThreads>(keys, count, forced.take, NoBlock{});
-        emitInOrder<kMergeThreads>(
-            keys, 0, count, cut, NoBlock{}, NoBlock{},
-            [&](int rank, int64_t i) { out[forced.initEnd + rank] = ids[i]; });
+        const Cut cut = count <= forced.take ? takeAll(count)
+                                             : radixCut<kMergeThreads>(keys, count, forced.take);
+        emitInOrder<kMergeThreads>(keys, count, cut,
+                                   [&](int rank, int i) { out[forced.initEnd + rank] = ids[i]; });
     }
 }
 
