@@ -1,7 +1,7 @@
 #pragma once
-// The warp routine shared by the block-sparse attention kernels (sparse_attention.cu, its only
-// includer): a warp owns 16 query rows (the heads of one kv group for a token) held as bf16
-// tensor-core fragments, and folds tiles of up to 64 keys from shared memory into
+// The warp routine shared by the block-sparse attention kernels (sparse_attention.cu and
+// sparse_attention_decode.cu): a warp owns 16 query rows (the heads of one kv group for a token)
+// held as bf16 tensor-core fragments, and folds tiles of up to 64 keys from shared memory into
 // flash-attention state (fp32 running max, sum and accumulator) with mma.sync m16n8k16 for
 // q·K and P·V.
 

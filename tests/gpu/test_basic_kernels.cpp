@@ -1,26 +1,18 @@
-// Embedding, RMSNorm, q/k norm + RoPE, SwiGLU, output norm/gate and conversions against their
-// CPU twins (engine/cpu/cpu_math.h), on fresh random inputs with poisoned outputs.
-//
-// Tolerance: the CPU twins compute in f32 (sums in double) and the kernels in f32, so the only
-// sizeable difference is the final rounding to bf16, at most 2^-8 of each value (relative L2
-// about 1.5e-3 for random data). kBf16RelL2 = 4e-3 leaves room for that and nothing more: an
-// angle off by 0.01 rad, a missed element or a wrong weight index each exceed it. Each element
-// must also be within 2^-7 of its value (+1e-3 of the rms), so one unwritten or wrong element
-// fails even where the L2 average would hide it. f32 outputs (norm as f32) use 1e-5; the
-// embedding and the conversions are exact.
+// Embedding, RMSNorm, SwiGLU, output norm/gate and conversions against their CPU twins
+// (engine/cpu/cpu_math.h), on fresh random inputs with poisoned outputs; tolerances in
+// elementwise_check.h. The q/k norm + RoPE kernels: test_rope_kernels.cpp.
 
 #include "activations.cuh"
 #include "embedding.cuh"
 #include "norms.cuh"
-#include "rope.cuh"
+#include "rope.cuh" // timed with the others in benchmark()
 
 #include "bf16.h"
 #include "cpu/cpu_math.h"
+#include "elementwise_check.h"
 #include "gpu_test_util.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
 using namespace gputest;
@@ -29,86 +21,12 @@ using bf16 = __nv_bfloat16;
 
 namespace {
 
-constexpr double kBf16RelL2 = 4e-3;
-constexpr double kF32RelL2 = 1e-5;
-constexpr float kEps = 1e-6f;
-constexpr double kTheta = 10000.0;
-
-uint16_t bits(bf16 v) {
-    uint16_t b;
-    std::memcpy(&b, &v, sizeof b);
-    return b;
-}
-
-std::vector<bf16> poisonedBf16(size_t n) {
-    std::vector<bf16> v(n);
-    std::memset(static_cast<void*>(v.data()), 0xFF, n * sizeof(bf16));
-    return v;
-}
-
-// Empty when got matches want (see the tolerance note above), else what is wrong and where.
-std::string compare(const std::vector<float>& got, const std::vector<float>& want, double relL2,
-                    double elementRel) {
-    if (got.size() != want.size()) return "size mismatch";
-    const double err = relativeL2(got.data(), want.data(), got.size());
-    double sumSq = 0;
-    for (float w : want) sumSq += double(w) * w;
-    const double rms = std::sqrt(sumSq / std::max<size_t>(1, want.size()));
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double bound = elementRel * std::fabs(want[i]) + 1e-3 * rms;
-        if (!(std::fabs(double(got[i]) - want[i]) <= bound))
-            return "element " + std::to_string(i) + ": got " + std::to_string(got[i]) +
-                   ", expected " + std::to_string(want[i]) + " (rel L2 " + std::to_string(err) +
-                   ")";
-    }
-    if (!(err <= relL2)) return "relative L2 " + std::to_string(err);
-    return {};
-}
-
-std::string compareBf16(const std::vector<float>& got, const std::vector<float>& want) {
-    return compare(got, want, kBf16RelL2, 1.0 / 128);
-}
-
-// The [col, col + width) columns of a [rows, stride] bf16 buffer as floats; `why` is set when an
-// element outside them differs from `before` (the kernel wrote where it must not).
-std::vector<float> section(const std::vector<bf16>& after, const std::vector<bf16>& before,
-                           int64_t rows, int64_t stride, int64_t col, int64_t width,
-                           std::string& why) {
-    std::vector<float> out;
-    out.reserve(static_cast<size_t>(rows * width));
-    for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t c = 0; c < stride; ++c) {
-            const size_t i = static_cast<size_t>(r * stride + c);
-            if (c >= col && c < col + width)
-                out.push_back(__bfloat162float(after[i]));
-            else if (bits(after[i]) != bits(before[i]) && why.empty())
-                why = "row " + std::to_string(r) + " column " + std::to_string(c) +
-                      " outside the section was changed";
-        }
-    }
-    return out;
-}
-
-std::vector<float> bf16Weights(size_t n, std::mt19937& rng) {
-    std::vector<float> w = randomFloats(n, rng, 0.3f);
-    for (float& x : w) x += 1.0f;
-    return roundBf16(w);
-}
-
 // A residual-stream-like row: mostly N(0, scale) with a few large outlier channels.
 std::vector<float> residualRows(int64_t rows, int64_t stride, std::mt19937& rng, float scale) {
     std::vector<float> x = randomFloats(static_cast<size_t>(rows * stride), rng, scale);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 7; c < stride; c += 997) x[static_cast<size_t>(r * stride + c)] *= 25.0f;
     return x;
-}
-
-std::vector<float> rowsOf(const std::vector<float>& full, int64_t rows, int64_t stride, int64_t col,
-                          int64_t width) {
-    std::vector<float> out(static_cast<size_t>(rows * width));
-    for (int64_t r = 0; r < rows; ++r)
-        std::copy_n(full.begin() + r * stride + col, width, out.begin() + r * width);
-    return out;
 }
 
 void report(const QByteArray& what, double ms, double bytes) {
@@ -126,10 +44,6 @@ private slots:
     void embeddingBadIdsGiveNanRows();
     void rmsNorm_data();
     void rmsNorm();
-    void headNormRope_data();
-    void headNormRope();
-    void headNormRopePair_data();
-    void headNormRopePair();
     void siluMul_data();
     void siluMul();
     void gatedNorm_data();
@@ -267,149 +181,6 @@ void TestBasicKernels::rmsNorm() {
         why = compare(dOutF32.download(), want, kF32RelL2, 1e-5);
         QVERIFY2(why.empty(), ("f32 output: " + why).c_str());
     }
-}
-
-void TestBasicKernels::headNormRope_data() {
-    QTest::addColumn<int>("rows");
-    QTest::addColumn<int>("heads");
-    QTest::addColumn<int>("dim");
-    QTest::addColumn<int>("stride");
-    QTest::addColumn<int>("col");
-    QTest::addColumn<bool>("norm");
-    QTest::addColumn<bool>("rope");
-    QTest::addColumn<qint64>("start");
-    const int fused = 4 * 4096; // q | k | v | gate of a lightning layer
-    QTest::newRow("q 32x128") << 7 << 32 << 128 << fused << 0 << true << true << qint64(0);
-    QTest::newRow("k 32x128 at 1000")
-        << 7 << 32 << 128 << fused << 4096 << true << true << qint64(1000);
-    QTest::newRow("k near 2^20") << 9 << 32 << 128 << fused << 4096 << true << true
-                                 << qint64((1 << 20) - 4);
-    QTest::newRow("q near 2^21") << 9 << 32 << 128 << fused << 0 << true << true
-                                 << qint64((1 << 21) - 4);
-    QTest::newRow("decode at 1M") << 1 << 32 << 128 << fused << 0 << true << true
-                                  << qint64(1048576 + 1234);
-    QTest::newRow("rope only near 2^21")
-        << 5 << 32 << 128 << 4096 << 0 << false << true << qint64((1 << 21) + 77);
-    QTest::newRow("rope only at 3e9")
-        << 3 << 4 << 128 << 512 << 0 << false << true << qint64(3000000000LL);
-    QTest::newRow("norm only") << 5 << 32 << 128 << fused << 4096 << true << false << qint64(5);
-    QTest::newRow("kv heads 2x128")
-        << 6 << 2 << 128 << 3 * 256 << 256 << true << true << qint64(300);
-    QTest::newRow("tiny 2x16") << 5 << 2 << 16 << 6 * 16 << 32 << true << true << qint64(3);
-    QTest::newRow("tiny 2x16 near 2^20")
-        << 5 << 2 << 16 << 6 * 16 << 32 << true << true << qint64((1 << 20) - 2);
-    QTest::newRow("dim 256") << 3 << 4 << 256 << 2048 << 1024 << true << true << qint64(4096);
-    QTest::newRow("dim 64") << 4 << 8 << 64 << 1024 << 512 << true << true << qint64(70000);
-    QTest::newRow("dim 20 (pairs)") << 4 << 3 << 20 << 70 << 10 << true << true << qint64(17);
-    QTest::newRow("dim 18 (scalar)") << 4 << 3 << 18 << 61 << 3 << true << true << qint64(17);
-}
-
-namespace {
-
-struct HeadNormRopeCase {
-    int rows, heads, second, dim, stride, col;
-    bool norm, secondNorm, rope;
-    qint64 start;
-};
-
-// The kernel on a fresh random section against the CPU twin applied head by head; `second`
-// heads after the first group use their own weight (the pair launcher), or none when 0.
-std::string checkHeadNormRope(const HeadNormRopeCase& t) {
-    std::mt19937 rng = freshRng();
-    const std::vector<bf16> before =
-        toBf16(randomFloats(static_cast<size_t>(t.rows) * t.stride, rng, 1.5f));
-    const std::vector<float> w = bf16Weights(static_cast<size_t>(t.dim), rng);
-    const std::vector<float> w2 = bf16Weights(static_cast<size_t>(t.dim), rng);
-    DeviceBuffer<bf16> dX, dW, dW2;
-    dX.upload(before);
-    dW.upload(toBf16(w));
-    dW2.upload(toBf16(w2));
-    const bf16* first = t.norm ? dW.get() : nullptr;
-    const cudaError_t e =
-        t.second == 0
-            ? fk::launchHeadNormRope(dX.get() + t.col, t.stride, t.rows, t.heads, t.dim, first,
-                                     kEps, t.rope, t.start, kTheta, nullptr)
-            : fk::launchHeadNormRopePair(dX.get() + t.col, t.stride, t.rows, t.heads, first,
-                                         t.second, t.secondNorm ? dW2.get() : nullptr, t.dim, kEps,
-                                         t.rope, t.start, kTheta, nullptr);
-    if (e != cudaSuccess) return std::string("launch: ") + cudaGetErrorString(e);
-    if (const cudaError_t s = cudaDeviceSynchronize(); s != cudaSuccess)
-        return std::string("run: ") + cudaGetErrorString(s);
-    const int width = (t.heads + t.second) * t.dim;
-    std::vector<float> want = rowsOf(fromBf16(before), t.rows, t.stride, t.col, width);
-    const sala::cpu::Rope cpuRope(t.dim, kTheta);
-    for (int r = 0; r < t.rows; ++r) {
-        for (int h = 0; h < t.heads + t.second; ++h) {
-            float* v =
-                want.data() + static_cast<size_t>(r) * width + static_cast<size_t>(h) * t.dim;
-            const bool firstGroup = h < t.heads;
-            if (firstGroup ? t.norm : t.secondNorm)
-                sala::cpu::rmsNorm(v, 1, t.dim, (firstGroup ? w : w2).data(), kEps, v);
-            if (t.rope) cpuRope.apply(v, t.start + r);
-        }
-    }
-    std::string why;
-    const std::vector<float> got =
-        section(dX.download(), before, t.rows, t.stride, t.col, width, why);
-    return why.empty() ? compareBf16(got, want) : why;
-}
-
-} // namespace
-
-void TestBasicKernels::headNormRope() {
-    GPU_OR_SKIP();
-    QFETCH(int, rows);
-    QFETCH(int, heads);
-    QFETCH(int, dim);
-    QFETCH(int, stride);
-    QFETCH(int, col);
-    QFETCH(bool, norm);
-    QFETCH(bool, rope);
-    QFETCH(qint64, start);
-    const std::string why =
-        checkHeadNormRope({rows, heads, 0, dim, stride, col, norm, false, rope, start});
-    QVERIFY2(why.empty(), why.c_str());
-}
-
-void TestBasicKernels::headNormRopePair_data() {
-    QTest::addColumn<int>("rows");
-    QTest::addColumn<int>("heads");
-    QTest::addColumn<int>("second");
-    QTest::addColumn<int>("dim");
-    QTest::addColumn<int>("stride");
-    QTest::addColumn<bool>("norm");
-    QTest::addColumn<bool>("secondNorm");
-    QTest::addColumn<bool>("rope");
-    QTest::addColumn<qint64>("start");
-    const int fused = 4 * 4096; // q | k | v | gate of a lightning layer
-    QTest::newRow("lightning q|k prefill")
-        << 7 << 32 << 32 << 128 << fused << true << true << true << qint64(1000);
-    QTest::newRow("lightning q|k decode at 1M")
-        << 1 << 32 << 32 << 128 << fused << true << true << true << qint64(1048576 + 1234);
-    QTest::newRow("sparse q|k rope only")
-        << 5 << 32 << 2 << 128 << 32 * 128 + 3 * 256 << false << false << true << qint64(77);
-    QTest::newRow("second group only normalised")
-        << 4 << 3 << 2 << 64 << 6 * 64 << false << true << false << qint64(0);
-    QTest::newRow("first group only normalised")
-        << 4 << 2 << 3 << 16 << 5 * 16 + 8 << true << false << true << qint64(3);
-    QTest::newRow("dim 18 (scalar)")
-        << 3 << 2 << 2 << 18 << 80 << true << true << true << qint64(9);
-}
-
-void TestBasicKernels::headNormRopePair() {
-    GPU_OR_SKIP();
-    QFETCH(int, rows);
-    QFETCH(int, heads);
-    QFETCH(int, second);
-    QFETCH(int, dim);
-    QFETCH(int, stride);
-    QFETCH(bool, norm);
-    QFETCH(bool, secondNorm);
-    QFETCH(bool, rope);
-    QFETCH(qint64, start);
-    const std::string why =
-        checkHeadNormRope({rows, heads, second, dim, stride, 0, norm, secondNorm, rope, start});
-    QVERIFY2(why.empty(), why.c_str());
 }
 
 void TestBasicKernels::siluMul_data() {
@@ -566,20 +337,6 @@ void TestBasicKernels::rejectsBadArguments() {
     QCOMPARE(fk::launchRmsNorm(f, 8, -1, 8, b, kEps, b, 8, nullptr, nullptr), bad);
     QCOMPARE(fk::launchRmsNorm(nullptr, 8, 1, 8, b, kEps, b, 8, nullptr, nullptr), bad);
     QCOMPARE(fk::launchRmsNorm(f, 8, 0, 8, b, kEps, b, 8, nullptr, nullptr), cudaSuccess);
-    QCOMPARE(fk::launchHeadNormRope(b, 64, 1, 1, 15, b, kEps, true, 0, kTheta, nullptr), bad);
-    QCOMPARE(fk::launchHeadNormRope(b, 1024, 1, 1, fk::kMaxRopeHeadDim + 2, b, kEps, true, 0,
-                                    kTheta, nullptr),
-             bad);
-    QCOMPARE(fk::launchHeadNormRope(b, 64, 1, 0, 16, b, kEps, true, 0, kTheta, nullptr), bad);
-    QCOMPARE(fk::launchHeadNormRope(b, 31, 1, 2, 16, b, kEps, true, 0, kTheta, nullptr), bad);
-    QCOMPARE(fk::launchHeadNormRope(b, 64, 1, 2, 16, b, kEps, true, -1, kTheta, nullptr), bad);
-    QCOMPARE(fk::launchHeadNormRope(b, 64, 1, 2, 16, b, kEps, true, 0, 0.0, nullptr), bad);
-    QCOMPARE(fk::launchHeadNormRope(nullptr, 64, 1, 2, 16, b, kEps, true, 0, kTheta, nullptr), bad);
-    // The row must hold both groups of a pair.
-    QCOMPARE(fk::launchHeadNormRopePair(b, 63, 1, 2, b, 2, b, 16, kEps, true, 0, kTheta, nullptr),
-             bad);
-    QCOMPARE(fk::launchHeadNormRopePair(b, 64, 1, 2, b, -1, b, 16, kEps, true, 0, kTheta, nullptr),
-             bad);
     QCOMPARE(fk::launchSiluMul(b, 15, 1, 8, b, 8, nullptr), bad);
     QCOMPARE(fk::launchSiluMul(b, 16, 1, 8, b, 7, nullptr), bad);
     QCOMPARE(fk::launchSiluMul(b, 16, 1, 0, b, 8, nullptr), bad);

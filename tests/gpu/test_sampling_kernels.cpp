@@ -4,6 +4,7 @@
 #include "gpu_test_util.h"
 #include "sampler.h"
 #include "sampling.cuh"
+#include "sampling_reference.h"
 
 #include <QtTest>
 
@@ -23,7 +24,6 @@ constexpr int kRealVocab = 73448;
 constexpr int kTestVocab = 512;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int32_t kUnwritten = 0x5A5A5A5A; // what the poisoned token slots hold
-constexpr double kBoundaryTolerance = 1e-5;
 
 sala::SamplingParams params(float t, int k = 0, float p = 1.0f, float minP = 0.0f,
                             float penalty = 1.0f) {
@@ -94,90 +94,6 @@ std::vector<int> makeHistory(const std::vector<float>& row, int n, std::mt19937&
     std::uniform_int_distribution<size_t> pickPool(0, pool.size() - 1);
     for (int& t : h) t = pool[pickPool(rng)];
     return h;
-}
-
-// ----- the exact rule, written independently of both samplers ------------------------------
-
-std::vector<float> penalised(std::vector<float> l, float penalty, const std::vector<int>& hist) {
-    for (float& x : l)
-        if (std::isnan(x)) x = -kInf;
-    std::vector<char> seen(l.size(), 0);
-    for (int t : hist) {
-        if (penalty == 1.0f || t < 0 || t >= static_cast<int>(l.size()) || seen[t]) continue;
-        seen[t] = 1;
-        l[t] = l[t] > 0.0f ? l[t] / penalty : l[t] * penalty;
-    }
-    return l;
-}
-
-struct Candidates {
-    std::vector<int> ids;    // best first
-    std::vector<float> w;    // unnormalised probabilities
-    std::vector<double> cum; // running sum of w, inclusive
-    double total() const { return cum.empty() ? 0.0 : cum.back(); }
-    int position(int id) const {
-        const auto it = std::find(ids.begin(), ids.end(), id);
-        return it == ids.end() ? -1 : static_cast<int>(it - ids.begin());
-    }
-};
-
-Candidates referenceCandidates(const std::vector<float>& raw, const sala::SamplingParams& p,
-                               const std::vector<int>& hist) {
-    const std::vector<float> l = penalised(raw, p.repetitionPenalty, hist);
-    const float top = *std::max_element(l.begin(), l.end());
-    struct C {
-        float logit, w;
-        int id;
-    };
-    std::vector<C> cs;
-    for (int i = 0; i < static_cast<int>(l.size()); ++i) {
-        if (top == kInf) {
-            if (l[i] == kInf) cs.push_back({l[i], 1.0f, i});
-        } else if (l[i] > -kInf) {
-            cs.push_back({l[i], std::exp((l[i] - top) / p.temperature), i});
-        }
-    }
-    std::sort(cs.begin(), cs.end(), [](const C& a, const C& b) {
-        return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-    });
-    if (p.topK > 0 && static_cast<size_t>(p.topK) < cs.size()) cs.resize(p.topK);
-    std::erase_if(cs, [](const C& c) { return c.w == 0.0f; });
-    double mass = 0.0;
-    for (const C& c : cs) mass += c.w;
-    if (p.minP > 0.0f) std::erase_if(cs, [&](const C& c) { return c.w < p.minP; });
-    if (p.topP < 1.0f) {
-        double cum = 0.0;
-        for (size_t i = 0; i < cs.size(); ++i) {
-            cum += cs[i].w;
-            if (cum >= static_cast<double>(p.topP) * mass) {
-                cs.resize(i + 1);
-                break;
-            }
-        }
-    }
-    Candidates out;
-    double cum = 0.0;
-    for (const C& c : cs) {
-        cum += c.w;
-        out.ids.push_back(c.id);
-        out.w.push_back(c.w);
-        out.cum.push_back(cum);
-    }
-    return out;
-}
-
-int referenceDraw(const Candidates& c, double u) {
-    for (size_t i = 0; i < c.ids.size(); ++i)
-        if (c.cum[i] / c.total() > u) return c.ids[i];
-    return c.ids.back();
-}
-
-// A disagreement the float rounding of exp and of the sums can explain: neighbours, with u
-// within kBoundaryTolerance of the cumulative boundary between them.
-bool nearBoundary(const Candidates& c, int refId, int gpuId, double u) {
-    const int i = c.position(refId), j = c.position(gpuId);
-    if (i < 0 || j < 0 || std::abs(i - j) != 1) return false;
-    return std::abs(u - c.cum[std::min(i, j)] / c.total()) < kBoundaryTolerance;
 }
 
 // ----- the GPU side ---------------------------------------------------------------------------
