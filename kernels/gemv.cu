@@ -193,9 +193,10 @@ __device__ __forceinline__ void buildInput(const GemvInput& in, int k, const Nor
     } else {
         // The gate half into xs and the up half after it, every piece requested before any is
         // used: cp.async holds no registers (the weights' loads hold them all), where loads into
-        // registers went one round trip per piece, 8 for k = 16,384 (the down product ran 10 us
-        // longer in a step than alone on an H100). A thread reads back only what it copied, so
-        // its own wait suffices.
+        // registers went one round trip per piece, 8 for k = 16,384. A thread reads back only
+        // what it copied, so its own wait suffices. (In a chain of products like a step's, the
+        // down product ran 10 us longer than alone on an H100; this build is part of it, the
+        // SwiGLU arithmetic every CTA repeats is likely most of the rest: docs/perf.md.)
         bf16* up = xs + k;
         for (int i = first; i < k; i += stride) {
             cpAsync16(xs + i, in.gateUp + i, true);
