@@ -4,7 +4,8 @@
 #   tests/gpu/run.sh [BUILD_DIR]
 # Qt (Core and Test) is needed for the suites. Where the system has none, set FOLIO_QT_DEBS
 # to a folder of Debian Qt 6 packages (libqt6core6, libqt6test6, qt6-base-dev,
-# qt6-base-dev-tools and their libraries); they are unpacked into a private prefix.
+# qt6-base-dev-tools and their libraries; a machine without GLib also needs libglib2.0-0 and
+# libpcre2-8-0); they are unpacked into a private prefix.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-gpu}
