@@ -17,6 +17,7 @@
 #include "gpu_test_util.h"
 
 #include <cmath>
+#include <memory>
 #include <string>
 
 using namespace gputest;
@@ -141,6 +142,7 @@ private slots:
     void chainedProductsSeeTheirInputs();
     void rejectsBadArguments();
     void benchmark();
+    void chainTiming();
 };
 
 void TestGemv::matchesCpu_data() {
@@ -331,6 +333,82 @@ void TestGemv::benchmark() {
         qInfo("%-30s gemv %7.1f us %6.0f GB/s | cuBLASLt %7.1f us %6.0f GB/s", s.name, ours * 1e3,
               bytes / (ours * 1e-3) / 1e9, cublas * 1e3, bytes / (cublas * 1e-3) / 1e9);
     }
+}
+
+// A decode step's products of 8 layers (qkv, O, gate/up, down) back to back, each a programmatic
+// dependent of the one before, as a step launches them, against the same chain with plain bf16
+// inputs: what building the inputs costs in the chain, where benchmark() times each product alone.
+// A timing printout only.
+void TestGemv::chainTiming() {
+    GPU_OR_SKIP();
+    constexpr int H = 4096, I = 16384, Q = 4 * 4096, L = 8;
+    struct Product {
+        int n, k;
+        Kind kind;
+    };
+    const Product ps[] = {{Q, H, Kind::RmsNorm},
+                          {H, H, Kind::GatedNorm},
+                          {2 * I, H, Kind::RmsNorm},
+                          {H, I, Kind::SiluMul}};
+    std::vector<std::unique_ptr<DeviceBuffer<bf16>>> ws;
+    double bytes = 0;
+    for (int l = 0; l < L; ++l)
+        for (const Product& p : ps) {
+            ws.push_back(std::make_unique<DeviceBuffer<bf16>>(size_t(p.n) * p.k));
+            CUDA_CHECK(cudaMemset(ws.back()->get(), 0, size_t(p.n) * p.k * sizeof(bf16)));
+            bytes += double(p.n) * p.k * sizeof(bf16);
+        }
+    // Zeros everywhere: every input builds to finite values (RMSNorm of zeros is zero).
+    DeviceBuffer<float> residual(H);
+    DeviceBuffer<bf16> norm(H), qkv(Q), gateUp(2 * I), plainX(I);
+    CUDA_CHECK(cudaMemset(residual.get(), 0, H * sizeof(float)));
+    CUDA_CHECK(cudaMemset(norm.get(), 0, H * sizeof(bf16)));
+    CUDA_CHECK(cudaMemset(qkv.get(), 0, Q * sizeof(bf16)));
+    CUDA_CHECK(cudaMemset(gateUp.get(), 0, 2 * I * sizeof(bf16)));
+    CUDA_CHECK(cudaMemset(plainX.get(), 0, I * sizeof(bf16)));
+    // plain: bit j set where product j takes a ready bf16 x instead of building it.
+    auto chain = [&](unsigned plain) {
+        cudaError_t e = cudaSuccess;
+        for (int l = 0; l < L; ++l)
+            for (int j = 0; j < 4; ++j) {
+                fk::GemvInput in;
+                in.kind = ps[j].kind;
+                in.eps = kEps;
+                in.residual = residual.get();
+                in.normWeight = norm.get();
+                in.x = qkv.get();
+                in.gate = qkv.get() + 3 * H;
+                in.gateUp = gateUp.get();
+                if (plain & (1u << j)) {
+                    in = fk::GemvInput{};
+                    in.x = plainX.get();
+                }
+                const bool intoResidual = j == 1 || j == 3;
+                const fk::GemvOutput out =
+                    intoResidual
+                        ? fk::GemvOutput{residual.get(), true, 1, 1}
+                        : fk::GemvOutput{j == 0 ? static_cast<void*>(qkv.get()) : gateUp.get(),
+                                         false, 1, 0};
+                const cudaError_t r = fk::launchGemv(in, ws[size_t(l * 4 + j)]->get(), ps[j].n,
+                                                     ps[j].k, out, nullptr);
+                if (e == cudaSuccess) e = r;
+            }
+        return e;
+    };
+    struct Variant {
+        const char* name;
+        unsigned plain;
+    };
+    const Variant variants[] = {
+        {"as a step", 0u}, {"down from plain bf16", 1u << 3}, {"every input plain bf16", 0xFu}};
+    std::vector<cudaError_t> errors;
+    for (const Variant& v : variants) {
+        const double ms = medianMs([&] { errors.push_back(chain(v.plain)); }, 9);
+        qInfo("%-24s %8.1f us per layer %6.0f GB/s", v.name, ms * 1e3 / L,
+              bytes / (ms * 1e-3) / 1e9);
+    }
+    CUDA_CHECK(cudaDeviceSynchronize());
+    for (cudaError_t e : errors) QCOMPARE(e, cudaSuccess);
 }
 
 QTEST_GUILESS_MAIN(TestGemv)
