@@ -182,13 +182,13 @@ __device__ inline Cut takeAll(int count) {
     return Cut{0u, 0u, count};
 }
 
-// The chosen ones among n candidate keys into out[0, take), ascending; first: the block id of
-// keys[0].
-template <int Threads>
-__device__ void chooseCandidates(const uint32_t* keys, int n, int take, int first, int32_t* out) {
+// The block ids (idOf(i) for keys[i]) of the `take` best of n candidate keys, in the order of
+// i, into out[0, take).
+template <int Threads, typename IdOf>
+__device__ void chooseCandidates(const uint32_t* keys, int n, int take, IdOf idOf, int32_t* out) {
     if (take <= 0) return;
     const Cut cut = n <= take ? takeAll(n) : radixCut<Threads>(keys, n, take);
-    emitInOrder<Threads>(keys, n, cut, [&](int rank, int i) { out[rank] = first + i; });
+    emitInOrder<Threads>(keys, n, cut, [&](int rank, int i) { out[rank] = idOf(i); });
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -209,7 +209,8 @@ __global__ void __launch_bounds__(kThreads)
         __syncthreads();
         keys = rowCache;
     }
-    chooseCandidates<kThreads>(keys, n, forced.take, forced.initEnd, out + forced.initEnd);
+    chooseCandidates<kThreads>(
+        keys, n, forced.take, [&](int i) { return forced.initEnd + i; }, out + forced.initEnd);
 }
 
 // ---- the split form, for a few rows of many blocks (a decode step) -------------------------
@@ -293,12 +294,8 @@ __global__ void __launch_bounds__(kMergeThreads)
     __syncthreads();
     const int count = offsets[split.segments];
     emitForced<kMergeThreads>(forced, nb, out);
-    if (forced.take > 0) {
-        const Cut cut = count <= forced.take ? takeAll(count)
-                                             : radixCut<kMergeThreads>(keys, count, forced.take);
-        emitInOrder<kMergeThreads>(keys, count, cut,
-                                   [&](int rank, int i) { out[forced.initEnd + rank] = ids[i]; });
-    }
+    chooseCandidates<kMergeThreads>(
+        keys, count, forced.take, [&](int i) { return ids[i]; }, out + forced.initEnd);
 }
 
 } // namespace folio::kernels::select_detail

@@ -80,7 +80,7 @@ void EngineWorker::unloadAll() {
 
 // Passes each report of the backend on as modelProgress (they come every 64 MiB or tensor, a
 // few hundred for a 9B model), and asks the backend to stop once requestCancel was called.
-std::function<bool(uint64_t, uint64_t)> EngineWorker::modelProgressReporter() {
+sala::LoadProgress EngineWorker::modelProgressReporter() {
     return [this](uint64_t done, uint64_t total) {
         emit modelProgress(qint64(done), qint64(total));
         return !cancelRequested_.load();

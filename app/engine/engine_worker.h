@@ -2,6 +2,8 @@
 // The engine seen from the app: a QObject living on its own thread, driven by queued slot calls
 // and reporting through signals, so the UI never waits on the model.
 
+#include "load_progress.h"
+
 #include <QMap>
 #include <QMetaType>
 #include <QObject>
@@ -9,8 +11,6 @@
 #include <QThread>
 
 #include <atomic>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -121,7 +121,7 @@ signals:
 
 private:
     bool buildContext(const QString& key, const QString& documentText, const QString& systemPrompt);
-    std::function<bool(uint64_t, uint64_t)> modelProgressReporter();
+    sala::LoadProgress modelProgressReporter();
     bool restoreSnapshot(sala::Context& context, const QString& file,
                          const std::vector<int>& expected);
     bool prefillDocument(const QString& key, sala::Context& context,
