@@ -180,86 +180,84 @@ __device__ __forceinline__ void normInput(const T* src, const bf16* weight, cons
 template <GemvInputKind Kind>
 __device__ __forceinline__ void buildInput(const GemvInput& in, int k, const NormWeights& nw,
                                            bf16* xs) {
-    constexpr int V = kLaneElems;
-    const int first = threadIdx.x * V;
-    constexpr int stride = kThreads * V;
     if constexpr (Kind == GemvInputKind::Bf16) {
-        for (int i = first; i < k; i += stride)
-            *reinterpret_cast<uint4*>(xs + i) = *reinterpret_cast<const uint4*>(in.x + i);
-    } else if constexpr (Kind == GemvInputKind::RmsNorm) {
-        normInput(in.residual, in.normWeight, nw, nullptr, in.eps, k, xs);
-    } else if constexpr (Kind == GemvInputKind::GatedNorm) {
-        normInput(in.x, in.normWeight, nw, in.gate, in.eps, k, xs);
-    } else {
-        // The gate half into xs and the up half after it, every piece requested before any is
-        // used: cp.async holds no registers (the weights' loads hold them all), where loads into
-        // registers went one round trip per piece, 8 for k = 16,384. A thread reads back only
-        // what it copied, so its own wait suffices. (In a chain of products like a step's, the
-        // down product ran 10 us longer than alone on an H100; this build is part of it, the
-        // SwiGLU arithmetic every CTA repeats is likely most of the rest: docs/perf.md.)
-        bf16* up = xs + k;
-        for (int i = first; i < k; i += stride) {
-            cpAsync16(xs + i, in.gateUp + i, true);
-            cpAsync16(up + i, in.gateUp + k + i, true);
-        }
+        // Every piece requested before any is used: cp.async holds no registers (the weights'
+        // loads hold them all), where loads into registers went one round trip per piece, 8 for
+        // the down product's k = 16,384. Each thread waits for its own copies; the barrier after
+        // the build shows them to the whole block.
+        for (int i = threadIdx.x * kLaneElems; i < k; i += kThreads * kLaneElems)
+            cpAsync16(xs + i, in.x + i, true);
         cpAsyncCommit();
         cpAsyncWait<0>();
-        for (int i = first; i < k; i += stride) {
-            float g[V], u[V], y[V];
-            loadVec<V>(xs + i, g);
-            loadVec<V>(up + i, u);
-#pragma unroll
-            for (int j = 0; j < V; ++j) y[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
-            storeVec<V>(xs + i, y);
-        }
+    } else if constexpr (Kind == GemvInputKind::RmsNorm) {
+        normInput(in.residual, in.normWeight, nw, nullptr, in.eps, k, xs);
+    } else {
+        normInput(in.x, in.normWeight, nw, in.gate, in.eps, k, xs);
     }
 }
 
-template <bool F32>
-__device__ __forceinline__ void storeRow(const GemvOutput& out, int64_t row, float acc) {
-    if constexpr (F32) {
+enum class Store { Bf16, F32, SwiGlu };
+
+// acc is the row's product; for SwiGlu, gate is the gate row's and acc the up row's, each rounded
+// to bf16 as a stored product would be before launchSiluMul reads it.
+template <Store S>
+__device__ __forceinline__ void storeRow(const GemvOutput& out, int64_t row, float acc,
+                                         float gate) {
+    if constexpr (S == Store::F32) {
         float* y = static_cast<float*>(out.y) + row;
         float v = out.alpha * acc;
         if (out.beta != 0.0f) v += out.beta * *y;
         *y = v;
-    } else {
+    } else if constexpr (S == Store::Bf16) {
         static_cast<bf16*>(out.y)[row] = __float2bfloat16(out.alpha * acc);
+    } else {
+        const float g = __bfloat162float(__float2bfloat16(out.alpha * gate));
+        const float u = __bfloat162float(__float2bfloat16(out.alpha * acc));
+        static_cast<bf16*>(out.y)[row] = __float2bfloat16(g / (1.0f + expf(-g)) * u);
     }
 }
 
-// Each warp takes rows warp, warp + warps, ...; a row is `steps` steps of kStepElems. The loads
-// of a warp's next step are issued as soon as the current one has been multiplied, before the
-// row's sum and store.
-template <GemvInputKind Kind, bool F32>
+// Each warp takes rows warp, warp + warps, ...; a row is `rowSteps` steps of kStepElems, and for
+// SwiGlu an output row is the gate row and then the up row, 2 * rowSteps steps. The loads of a
+// warp's next step are issued as soon as the current one has been multiplied, before the row's
+// sum and store.
+template <GemvInputKind Kind, Store S>
 __global__ void __launch_bounds__(kThreads, kBlocksPerSm)
     gemvKernel(GemvInput in, const bf16* __restrict__ w, int64_t n, int k, GemvOutput out) {
+    constexpr bool kPair = S == Store::SwiGlu;
     extern __shared__ uint4 sharedX[];
     bf16* xs = reinterpret_cast<bf16*>(sharedX);
     const int lane = threadIdx.x % 32;
     const int64_t warps = int64_t(gridDim.x) * kWarps;
-    const int steps = (k + kStepElems - 1) / kStepElems;
+    const int rowSteps = (k + kStepElems - 1) / kStepElems;
+    const int steps = kPair ? 2 * rowSteps : rowSteps;
+    // The weight row of output row r that step s reads, and s within that row.
+    auto weightRow = [&](int64_t r, int s) { return w + (kPair && s >= rowSteps ? r + n : r) * k; };
+    auto inRow = [&](int s) { return kPair && s >= rowSteps ? s - rowSteps : s; };
     int64_t row = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
     Step buf;
-    if (row < n) loadStep(w + row * k, k, 0, lane, buf);
+    if (row < n) loadStep(weightRow(row, 0), k, 0, lane, buf);
     NormWeights nw;
-    if constexpr (Kind == GemvInputKind::RmsNorm || Kind == GemvInputKind::GatedNorm)
-        preloadNormWeights(in.normWeight, k, nw);
+    if constexpr (Kind != GemvInputKind::Bf16) preloadNormWeights(in.normWeight, k, nw);
     waitForPrecedingKernel();
     buildInput<Kind>(in, k, nw, xs);
     __syncthreads();
-    float even = 0.0f, odd = 0.0f;
+    float even = 0.0f, odd = 0.0f, gate = 0.0f;
     for (int step = 0; row < n;) {
-        dotStep(buf, xs, k, step, lane, even, odd);
+        dotStep(buf, xs, k, inRow(step), lane, even, odd);
         int64_t nextRow = row;
         int nextStep = step + 1;
         if (nextStep == steps) {
             nextStep = 0;
             nextRow += warps;
         }
-        if (nextRow < n) loadStep(w + nextRow * k, k, nextStep, lane, buf);
-        if (nextStep == 0) {
+        if (nextRow < n) loadStep(weightRow(nextRow, nextStep), k, inRow(nextStep), lane, buf);
+        if (kPair && nextStep == rowSteps) {
+            gate = detail::groupSum(even + odd, 32);
+            even = odd = 0.0f;
+        } else if (nextStep == 0) {
             const float acc = detail::groupSum(even + odd, 32);
-            if (lane == 0) storeRow<F32>(out, row, acc);
+            if (lane == 0) storeRow<S>(out, row, acc, gate);
             even = odd = 0.0f;
         }
         row = nextRow;
@@ -279,8 +277,6 @@ bool validInput(const GemvInput& in) {
         return in.residual && in.normWeight && aligned16(in.residual) && aligned16(in.normWeight);
     case GemvInputKind::GatedNorm:
         return in.x && aligned16(in.x) && aligned16(in.normWeight) && aligned16(in.gate);
-    case GemvInputKind::SiluMul:
-        return in.gateUp && aligned16(in.gateUp);
     }
     return false;
 }
@@ -298,30 +294,21 @@ unsigned gridFor(int64_t n) {
     return ceilDiv(warps, kWarps);
 }
 
-// x in shared memory, and for SwiGLU the up half staged after it.
-size_t sharedBytes(GemvInputKind kind, int k) {
-    return size_t(k) * sizeof(bf16) * (kind == GemvInputKind::SiluMul ? 2 : 1);
-}
-
-template <GemvInputKind Kind, bool F32>
+template <GemvInputKind Kind, Store S>
 cudaError_t launchWith(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
                        cudaStream_t stream) {
-    const size_t shared = sharedBytes(Kind, k);
-    // Past the default 48 KiB the kernel must opt in (64 KiB at most: SwiGLU of 16,384).
-    if (shared > 48 * 1024) {
-        const cudaError_t e = cudaFuncSetAttribute(
-            gemvKernel<Kind, F32>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared));
-        if (e != cudaSuccess) return e;
-    }
-    return launchDependent(gemvKernel<Kind, F32>, gridFor(n), kThreads, shared, stream, in, w, n, k,
+    // x in shared memory: 32 KiB at most, within the default limit.
+    const size_t shared = size_t(k) * sizeof(bf16);
+    return launchDependent(gemvKernel<Kind, S>, gridFor(n), kThreads, shared, stream, in, w, n, k,
                            out);
 }
 
 template <GemvInputKind Kind>
 cudaError_t launchKind(const GemvInput& in, const bf16* w, int64_t n, int k, const GemvOutput& out,
                        cudaStream_t stream) {
-    return out.f32 ? launchWith<Kind, true>(in, w, n, k, out, stream)
-                   : launchWith<Kind, false>(in, w, n, k, out, stream);
+    if (out.swiglu) return launchWith<Kind, Store::SwiGlu>(in, w, n, k, out, stream);
+    return out.f32 ? launchWith<Kind, Store::F32>(in, w, n, k, out, stream)
+                   : launchWith<Kind, Store::Bf16>(in, w, n, k, out, stream);
 }
 
 } // namespace
@@ -330,7 +317,7 @@ cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, con
                        cudaStream_t stream) {
     if (n < 0 || k < kLaneElems || k > kMaxGemvK || k % kLaneElems != 0)
         return cudaErrorInvalidValue;
-    if (!out.f32 && out.beta != 0.0f) return cudaErrorInvalidValue;
+    if ((!out.f32 && out.beta != 0.0f) || (out.swiglu && out.f32)) return cudaErrorInvalidValue;
     if (n == 0) return cudaSuccess;
     if (!w || !aligned16(w) || !out.y || !validInput(in)) return cudaErrorInvalidValue;
     switch (in.kind) {
@@ -340,8 +327,6 @@ cudaError_t launchGemv(const GemvInput& in, const bf16* w, int64_t n, int k, con
         return launchKind<GemvInputKind::RmsNorm>(in, w, n, k, out, stream);
     case GemvInputKind::GatedNorm:
         return launchKind<GemvInputKind::GatedNorm>(in, w, n, k, out, stream);
-    case GemvInputKind::SiluMul:
-        return launchKind<GemvInputKind::SiluMul>(in, w, n, k, out, stream);
     }
     return cudaErrorInvalidValue;
 }

@@ -74,8 +74,8 @@ private:
                    OutType out, float alpha = 1.0f, float beta = 0.0f);
     // residual stream += residual scale * (attention output, normed and gated) Wo^T
     Status outputProduct(int layer, int64_t rows);
-    // residual stream += alpha * swiglu(gate/up product) W^T
-    Status swigluProduct(int64_t rows, const bf16* w, float alpha);
+    // The workspace's activations = swiglu(rmsnorm(residual stream) Wgateup^T), bf16.
+    Status swiglu(int64_t rows, const bf16* normWeight, const bf16* wGateUp);
     Status compress(int layer, folio::kernels::Position start, int64_t count);
     Status copyLinearStates(bool toCheckpoint, DeviceBuffer& checkpoint);
     int64_t compressedCapacity(int kernel, int stride) const;

@@ -325,8 +325,9 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
 Status CudaContext::mlp(int l, int64_t T) {
     const CudaLayer& layer = backend_.weights().layers[l];
     const int64_t I = config_.intermediateSize;
-    SALA_TRY(normProduct(T, layer.postNorm, layer.wGateUp, 2 * I, ws_.proj.as<bf16>()));
-    return swigluProduct(T, layer.wDown, static_cast<float>(config_.residualScale()));
+    SALA_TRY(swiglu(T, layer.postNorm, layer.wGateUp));
+    return product(T, ws_.act.as<bf16>(), I, layer.wDown, config_.hiddenSize, ws_.h.get(),
+                   OutType::F32, static_cast<float>(config_.residualScale()), 1.0f);
 }
 
 } // namespace sala::cuda

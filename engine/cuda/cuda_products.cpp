@@ -1,7 +1,8 @@
 // The weight products of a forward pass. In a one-token chunk (a decode step) each runs as
 // launchGemv, whose thread blocks build their input themselves (the RMSNorm of the residual
-// stream, or SwiGLU of the gate/up product) and start streaming weights before the kernel ahead
-// of them ends. Longer chunks run the norm or SwiGLU kernel and a cuBLASLt product.
+// stream, or the attention output's norm and gate) and start streaming weights before the kernel
+// ahead of them ends; the gate/up product ends in SwiGLU. Longer chunks run the norm or SwiGLU
+// kernel and a cuBLASLt product.
 
 #include "activations.cuh"
 #include "cuda_context.h"
@@ -17,16 +18,25 @@ bool CudaContext::gemvFor(int64_t rows, int64_t width, const bf16* w) const {
            width <= k::kMaxGemvK && reinterpret_cast<uintptr_t>(w) % 16 == 0;
 }
 
+namespace {
+
+k::GemvInput normedResidual(const float* residual, const bf16* normWeight, double eps) {
+    k::GemvInput in;
+    in.kind = k::GemvInputKind::RmsNorm;
+    in.residual = residual;
+    in.normWeight = normWeight;
+    in.eps = static_cast<float>(eps);
+    return in;
+}
+
+} // namespace
+
 Status CudaContext::normProduct(int64_t T, const bf16* normWeight, const bf16* w, int64_t n,
                                 bf16* y) {
     const int64_t H = config_.hiddenSize;
     const float eps = static_cast<float>(config_.rmsNormEps);
     if (gemvFor(T, H, w)) {
-        k::GemvInput in;
-        in.kind = k::GemvInputKind::RmsNorm;
-        in.residual = ws_.h.as<float>();
-        in.normWeight = normWeight;
-        in.eps = eps;
+        const k::GemvInput in = normedResidual(ws_.h.as<float>(), normWeight, config_.rmsNormEps);
         SALA_CUDA(k::launchGemv(in, w, n, int(H), {y, false, 1.0f, 0.0f}, stream_));
         return {};
     }
@@ -75,20 +85,19 @@ Status CudaContext::outputProduct(int l, int64_t T) {
     return product(T, out, width, layer.wO, c.hiddenSize, ws_.h.get(), OutType::F32, r, 1.0f);
 }
 
-Status CudaContext::swigluProduct(int64_t T, const bf16* w, float alpha) {
+Status CudaContext::swiglu(int64_t T, const bf16* normWeight, const bf16* wGateUp) {
     const int64_t H = config_.hiddenSize;
     const int64_t I = config_.intermediateSize;
-    if (gemvFor(T, I, w)) {
-        k::GemvInput in;
-        in.kind = k::GemvInputKind::SiluMul;
-        in.gateUp = ws_.proj.as<bf16>();
-        SALA_CUDA(k::launchGemv(in, w, H, int(I), {ws_.h.get(), true, alpha, 1.0f}, stream_));
+    bf16* act = ws_.act.as<bf16>();
+    if (gemvFor(T, H, wGateUp)) {
+        const k::GemvInput in = normedResidual(ws_.h.as<float>(), normWeight, config_.rmsNormEps);
+        SALA_CUDA(k::launchGemv(in, wGateUp, I, int(H), {act, false, 1.0f, 0.0f, true}, stream_));
         return {};
     }
-    SALA_CUDA(
-        k::launchSiluMul(ws_.proj.as<bf16>(), 2 * I, T, int(I), ws_.act.as<bf16>(), I, stream_));
-    return backend_.gemm().run(stream_, T, H, I, ws_.act.as<bf16>(), I, w, ws_.h.get(), H,
-                               OutType::F32, alpha, 1.0f);
+    bf16* gateUp = ws_.proj.as<bf16>();
+    SALA_TRY(normProduct(T, normWeight, wGateUp, 2 * I, gateUp));
+    SALA_CUDA(k::launchSiluMul(gateUp, 2 * I, T, int(I), act, I, stream_));
+    return {};
 }
 
 } // namespace sala::cuda

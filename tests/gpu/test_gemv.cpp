@@ -1,6 +1,6 @@
 // The decode step's matrix-vector product (kernels/gemv.cuh) against its CPU twin: the CPU
-// backend's RMSNorm, output gate or SwiGLU, rounding to bf16, and its dot product per weight
-// row; on fresh random inputs with poisoned outputs.
+// backend's RMSNorm or output gate, rounding to bf16, its dot product per weight row, and SwiGLU
+// of pairs of rows; on fresh random inputs with poisoned outputs.
 //
 // Tolerance: both sides compute in f32 from the same bf16 values, in different summation
 // orders (relative error of a dot about 1e-6 here). The RMSNorm's sum of squares may also differ
@@ -36,7 +36,6 @@ struct Inputs {
     std::vector<float> raw;                  // GatedNorm: the attention output
     std::vector<float> residual, normWeight; // RmsNorm, GatedNorm (optional)
     std::vector<float> gate;                 // GatedNorm (optional)
-    std::vector<float> gateUp;               // SiluMul
 };
 
 // Which parts a GatedNorm input has.
@@ -61,16 +60,11 @@ Inputs makeInputs(Kind kind, int k, Gated gated, std::mt19937& rng) {
             sala::cpu::mulSigmoid(in.x.data(), in.gate.data(), k);
         }
         in.x = roundBf16(in.x);
-    } else if (kind == Kind::RmsNorm) {
+    } else {
         in.residual = randomFloats(size_t(k), rng, 3.0f);
         in.normWeight = roundBf16(randomFloats(size_t(k), rng, 0.5f));
         in.x.resize(size_t(k));
         sala::cpu::rmsNorm(in.residual.data(), 1, k, in.normWeight.data(), kEps, in.x.data());
-        in.x = roundBf16(in.x);
-    } else {
-        in.gateUp = roundBf16(randomFloats(size_t(2 * k), rng, 2.0f));
-        in.x.assign(in.gateUp.begin(), in.gateUp.begin() + k);
-        sala::cpu::siluMul(in.x.data(), in.gateUp.data() + k, k);
         in.x = roundBf16(in.x);
     }
     return in;
@@ -85,6 +79,16 @@ std::vector<float> twin(const std::vector<float>& w, const std::vector<float>& x
         if (beta != 0.0f) y[size_t(r)] += beta * y0[size_t(r)];
     }
     return y;
+}
+
+// y[i] = silu(g) * u for g and u rows i and n + i of the product, each rounded to bf16 as a stored
+// gate/up product is, and y rounded as launchSiluMul rounds it.
+std::vector<float> swigluTwin(const std::vector<float>& w, const std::vector<float>& x, int64_t n,
+                              int k, float alpha) {
+    const std::vector<float> gateUp = roundBf16(twin(w, x, 2 * n, k, alpha, 0.0f, {}));
+    std::vector<float> y(gateUp.begin(), gateUp.begin() + n);
+    sala::cpu::siluMul(y.data(), gateUp.data() + n, n);
+    return roundBf16(y);
 }
 
 // Empty when every row is within its bound (see the tolerance note), else the first that is not.
@@ -102,7 +106,7 @@ std::string compareRows(const std::vector<float>& got, const std::vector<float>&
 
 // Device copies of the inputs, and the launch description pointing at them.
 struct DeviceInputs {
-    DeviceBuffer<bf16> x, normWeight, gate, gateUp;
+    DeviceBuffer<bf16> x, normWeight, gate;
     DeviceBuffer<float> residual;
     fk::GemvInput describe(Kind kind) const {
         fk::GemvInput in;
@@ -112,7 +116,6 @@ struct DeviceInputs {
         in.normWeight = normWeight.get();
         in.eps = kEps;
         in.gate = gate.get();
-        in.gateUp = gateUp.get();
         return in;
     }
 };
@@ -128,7 +131,6 @@ void upload(const Inputs& in, Kind kind, DeviceInputs& d) {
         d.residual.upload(in.residual);
         d.normWeight.upload(toBf16(in.normWeight));
     }
-    if (kind == Kind::SiluMul) d.gateUp.upload(toBf16(in.gateUp));
 }
 
 } // namespace
@@ -139,6 +141,8 @@ class TestGemv : public QObject {
 private slots:
     void matchesCpu_data();
     void matchesCpu();
+    void swigluMatchesCpu_data();
+    void swigluMatchesCpu();
     void chainedProductsSeeTheirInputs();
     void rejectsBadArguments();
     void benchmark();
@@ -165,8 +169,8 @@ void TestGemv::matchesCpu_data() {
         << Kind::GatedNorm << 1000 << 264 << false << 1.0f << 0.0f << true << false;
     QTest::newRow("output projection into the residual")
         << Kind::Bf16 << 4096 << 4096 << true << 0.25f << 1.0f << false << false;
-    QTest::newRow("down projection from SwiGLU")
-        << Kind::SiluMul << 4096 << 16384 << true << 0.25f << 1.0f << false << false;
+    QTest::newRow("down projection into the residual")
+        << Kind::Bf16 << 4096 << 16384 << true << 0.25f << 1.0f << false << false;
     QTest::newRow("logits, scaled")
         << Kind::Bf16 << 20011 << 4096 << true << 0.125f << 0.0f << false << false;
     // Rows that end inside a warp's load (264), inside a second step (4104), and a single
@@ -174,7 +178,7 @@ void TestGemv::matchesCpu_data() {
     QTest::newRow("short rows") << Kind::RmsNorm << 1000 << 264 << false << 1.0f << 0.0f << false
                                 << false;
     QTest::newRow("a step and a bit")
-        << Kind::SiluMul << 777 << 4104 << true << 1.0f << 0.0f << false << false;
+        << Kind::Bf16 << 777 << 4104 << true << 1.0f << 0.0f << false << false;
     QTest::newRow("one load per row")
         << Kind::Bf16 << 70001 << 8 << false << 2.0f << 0.0f << false << false;
     // Norm inputs wider than 4,096 take two passes instead of keeping x in registers.
@@ -218,6 +222,44 @@ void TestGemv::matchesCpu() {
     const std::vector<float> want = twin(w, in.x, n, k, alpha, beta, y0);
     // A bf16 output is also rounded: 2^-8 of each value.
     const std::string why = compareRows(got, want, f32 ? 1e-3 : 1e-3 + 1.0 / 256);
+    QVERIFY2(why.empty(), why.c_str());
+}
+
+void TestGemv::swigluMatchesCpu_data() {
+    QTest::addColumn<Kind>("kind");
+    QTest::addColumn<int>("n"); // pairs of rows
+    QTest::addColumn<int>("k");
+    QTest::addColumn<float>("alpha");
+    QTest::newRow("gate/up product of a decode step") << Kind::RmsNorm << 16384 << 4096 << 1.0f;
+    // Rows of two steps each (the pair's second row starts mid-sequence), scaled.
+    QTest::newRow("a step and a bit, scaled") << Kind::Bf16 << 777 << 4104 << 0.5f;
+    QTest::newRow("short rows, many per warp") << Kind::RmsNorm << 5000 << 264 << 1.0f;
+    QTest::newRow("one pair") << Kind::Bf16 << 1 << 4096 << 1.0f;
+}
+
+// Tolerance: g and u are rounded to bf16 from sums in different orders, so either may land a
+// bf16 step (2^-8) away from the twin's, which moves y by up to about 5 steps where g is large
+// and negative (the slope of log silu there); y is rounded once more. A wrong pairing or row is
+// off by about the rms.
+void TestGemv::swigluMatchesCpu() {
+    GPU_OR_SKIP();
+    QFETCH(Kind, kind);
+    QFETCH(int, n);
+    QFETCH(int, k);
+    QFETCH(float, alpha);
+    std::mt19937 rng = freshRng();
+    const Inputs in = makeInputs(kind, k, {}, rng);
+    const std::vector<float> w = roundBf16(randomFloats(size_t(2 * n) * k, rng, 0.05f));
+    DeviceInputs d;
+    upload(in, kind, d);
+    DeviceBuffer<bf16> dW, y(static_cast<size_t>(n));
+    dW.upload(toBf16(w));
+    y.poison();
+    const fk::GemvOutput out{y.get(), false, alpha, 0.0f, true};
+    CUDA_CHECK(fk::launchGemv(d.describe(kind), dW.get(), n, k, out, nullptr));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const std::string why =
+        compareRows(fromBf16(y.download()), swigluTwin(w, in.x, n, k, alpha), 1e-3 + 6.0 / 256);
     QVERIFY2(why.empty(), why.c_str());
 }
 
@@ -284,9 +326,7 @@ void TestGemv::rejectsBadArguments() {
     fk::GemvInput norm;
     norm.kind = Kind::RmsNorm;
     QCOMPARE(fk::launchGemv(norm, w.get(), 8, 8, out, nullptr), bad); // no residual, no weight
-    fk::GemvInput silu;
-    silu.kind = Kind::SiluMul;
-    QCOMPARE(fk::launchGemv(silu, w.get(), 8, 8, out, nullptr), bad);
+    QCOMPARE(fk::launchGemv(in, w.get(), 8, 8, {y.get(), true, 1.0f, 0.0f, true}, nullptr), bad);
     QCOMPARE(fk::launchGemv(in, w.get(), 0, 8, out, nullptr), cudaSuccess);
     CUDA_CHECK(cudaDeviceSynchronize());
 }
@@ -343,54 +383,53 @@ void TestGemv::chainTiming() {
     GPU_OR_SKIP();
     constexpr int H = 4096, I = 16384, Q = 4 * 4096, L = 8;
     struct Product {
-        int n, k;
+        int n, k; // n: output rows (pairs of weight rows for SwiGLU)
         Kind kind;
+        bool swiglu;
     };
-    const Product ps[] = {{Q, H, Kind::RmsNorm},
-                          {H, H, Kind::GatedNorm},
-                          {2 * I, H, Kind::RmsNorm},
-                          {H, I, Kind::SiluMul}};
+    const Product ps[] = {{Q, H, Kind::RmsNorm, false},
+                          {H, H, Kind::GatedNorm, false},
+                          {I, H, Kind::RmsNorm, true},
+                          {H, I, Kind::Bf16, false}};
     std::vector<std::unique_ptr<DeviceBuffer<bf16>>> ws;
     double bytes = 0;
     for (int l = 0; l < L; ++l)
         for (const Product& p : ps) {
-            ws.push_back(std::make_unique<DeviceBuffer<bf16>>(size_t(p.n) * p.k));
-            CUDA_CHECK(cudaMemset(ws.back()->get(), 0, size_t(p.n) * p.k * sizeof(bf16)));
-            bytes += double(p.n) * p.k * sizeof(bf16);
+            const size_t elems = size_t(p.n) * p.k * (p.swiglu ? 2 : 1);
+            ws.push_back(std::make_unique<DeviceBuffer<bf16>>(elems));
+            CUDA_CHECK(cudaMemset(ws.back()->get(), 0, elems * sizeof(bf16)));
+            bytes += double(elems) * sizeof(bf16);
         }
     // Zeros everywhere: every input builds to finite values (RMSNorm of zeros is zero).
     DeviceBuffer<float> residual(H);
-    DeviceBuffer<bf16> norm(H), qkv(Q), gateUp(2 * I), plainX(I);
+    DeviceBuffer<bf16> norm(H), qkv(Q), act(I), plainX(I);
     CUDA_CHECK(cudaMemset(residual.get(), 0, H * sizeof(float)));
     CUDA_CHECK(cudaMemset(norm.get(), 0, H * sizeof(bf16)));
     CUDA_CHECK(cudaMemset(qkv.get(), 0, Q * sizeof(bf16)));
-    CUDA_CHECK(cudaMemset(gateUp.get(), 0, 2 * I * sizeof(bf16)));
+    CUDA_CHECK(cudaMemset(act.get(), 0, I * sizeof(bf16)));
     CUDA_CHECK(cudaMemset(plainX.get(), 0, I * sizeof(bf16)));
     // plain: bit j set where product j takes a ready bf16 x instead of building it.
     auto chain = [&](unsigned plain) {
         cudaError_t e = cudaSuccess;
         for (int l = 0; l < L; ++l)
             for (int j = 0; j < 4; ++j) {
+                const Product& p = ps[j];
                 fk::GemvInput in;
-                in.kind = ps[j].kind;
+                in.kind = p.kind;
                 in.eps = kEps;
                 in.residual = residual.get();
                 in.normWeight = norm.get();
-                in.x = qkv.get();
+                in.x = p.kind == Kind::Bf16 ? act.get() : qkv.get();
                 in.gate = qkv.get() + 3 * H;
-                in.gateUp = gateUp.get();
                 if (plain & (1u << j)) {
                     in = fk::GemvInput{};
                     in.x = plainX.get();
                 }
-                const bool intoResidual = j == 1 || j == 3;
-                const fk::GemvOutput out =
-                    intoResidual
-                        ? fk::GemvOutput{residual.get(), true, 1, 1}
-                        : fk::GemvOutput{j == 0 ? static_cast<void*>(qkv.get()) : gateUp.get(),
-                                         false, 1, 0};
-                const cudaError_t r = fk::launchGemv(in, ws[size_t(l * 4 + j)]->get(), ps[j].n,
-                                                     ps[j].k, out, nullptr);
+                fk::GemvOutput out{residual.get(), true, 1, 1}; // O and down
+                if (j == 0) out = {qkv.get(), false, 1, 0};
+                if (j == 2) out = {act.get(), false, 1, 0, true};
+                const cudaError_t r =
+                    fk::launchGemv(in, ws[size_t(l * 4 + j)]->get(), p.n, p.k, out, nullptr);
                 if (e == cudaSuccess) e = r;
             }
         return e;
@@ -399,8 +438,7 @@ void TestGemv::chainTiming() {
         const char* name;
         unsigned plain;
     };
-    const Variant variants[] = {
-        {"as a step", 0u}, {"down from plain bf16", 1u << 3}, {"every input plain bf16", 0xFu}};
+    const Variant variants[] = {{"as a step", 0u}, {"every input plain bf16", 0xFu}};
     std::vector<cudaError_t> errors;
     for (const Variant& v : variants) {
         const double ms = medianMs([&] { errors.push_back(chain(v.plain)); }, 9);
