@@ -87,10 +87,6 @@ __device__ __forceinline__ void preloadNormWeights(const bf16* weight, int k, No
     }
 }
 
-__device__ __forceinline__ float sigmoid(float g) {
-    return 1.0f / (1.0f + expf(-g));
-}
-
 // x = (weight ? src / rms(src) * weight : src) * (gate ? sigmoid(gate) : 1), rounded to bf16,
 // with the arithmetic of launchRmsNorm and launchGatedNorm; for k <= kResidentK.
 template <typename T>
@@ -125,7 +121,7 @@ __device__ __forceinline__ void normInputResident(const T* src, const bf16* weig
         if (gate) {
             unpack(g[s], m);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[s][j] *= sigmoid(m[j]);
+            for (int j = 0; j < V; ++j) v[s][j] *= detail::sigmoid(m[j]);
         }
         storeVec<V>(xs + i, v[s]);
     }
@@ -161,7 +157,7 @@ __device__ __forceinline__ void normInputStreamed(const T* src, const bf16* weig
         if (gate) {
             loadVec<V>(gate + i, m);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[j] *= sigmoid(m[j]);
+            for (int j = 0; j < V; ++j) v[j] *= detail::sigmoid(m[j]);
         }
         storeVec<V>(xs + i, v);
     }

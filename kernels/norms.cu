@@ -113,7 +113,7 @@ __global__ void __launch_bounds__(kMaxThreads)
         if (gate) {
             loadSlotLate<V>(gate + r * gateStride, i, g[k]);
 #pragma unroll
-            for (int j = 0; j < V; ++j) v[k][j] *= 1.0f / (1.0f + expf(-g[k][j]));
+            for (int j = 0; j < V; ++j) v[k][j] *= detail::sigmoid(g[k][j]);
         }
         storeVec<V>(row + i, v[k]);
     }
