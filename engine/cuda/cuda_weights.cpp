@@ -109,17 +109,32 @@ CudaWeights bind(const ModelConfig& c, const Layout& l, DeviceBuffer storage) {
     return w;
 }
 
-// Copies host weights (any float dtype) into a device slot, one staging block at a time, and
-// reports the bytes copied of `total` between blocks.
+// Copies host weights (any float dtype) into a device slot through two pinned staging blocks:
+// while one block crosses to the device, the next is read from the file (and converted) into
+// the other. The bytes copied of `total` are reported as each block's copy completes.
 class Uploader {
 public:
     Uploader(char* base, cudaStream_t stream, const LoadProgress& progress, uint64_t total)
         : base_(base), stream_(stream), progress_(progress), total_(total) {}
     ~Uploader() {
-        if (staging_) cudaFreeHost(staging_);
+        // A stop (an error, a cancelled load) may leave copies in flight that read the blocks.
+        cudaStreamSynchronize(stream_);
+        for (Staging& b : blocks_) {
+            if (b.done) cudaEventDestroy(b.done);
+            if (b.host) cudaFreeHost(b.host);
+        }
     }
+    Uploader(const Uploader&) = delete;
+    Uploader& operator=(const Uploader&) = delete;
 
-    Status init() { return cudaStatus(cudaMallocHost(&staging_, kStaging), "pinned staging"); }
+    Status init() {
+        for (Staging& b : blocks_) {
+            SALA_TRY(cudaStatus(cudaMallocHost(&b.host, kStaging), "pinned staging"));
+            SALA_TRY(cudaStatus(cudaEventCreateWithFlags(&b.done, cudaEventDisableTiming),
+                                "staging event"));
+        }
+        return {};
+    }
 
     // Places `w` at `offset` bytes (stacked tensors go one after another).
     Status put(const Weight& w, uint64_t offset) {
@@ -127,19 +142,40 @@ public:
         const uint64_t perBlock = kStaging / sizeof(uint16_t);
         for (uint64_t done = 0; done < n; done += perBlock) {
             const uint64_t count = std::min(perBlock, n - done);
-            convert(w, done, count, reinterpret_cast<uint16_t*>(staging_));
-            SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, staging_, count * 2,
+            Staging& b = blocks_[next_];
+            next_ = 1 - next_;
+            SALA_TRY(reclaim(b));
+            convert(w, done, count, static_cast<uint16_t*>(b.host));
+            SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, b.host, count * 2,
                                       cudaMemcpyHostToDevice, stream_));
-            // The staging buffer is free again once the copy is done; a stop leaves here, where
-            // no copy still reads it.
-            SALA_TRY(cudaStatus(cudaStreamSynchronize(stream_), "weight upload"));
-            copied_ += count * 2;
-            SALA_TRY(reportLoad(progress_, copied_, total_));
+            SALA_CUDA(cudaEventRecord(b.done, stream_));
+            b.inFlight = count * 2;
         }
         return {};
     }
 
+    // Waits for the copies still in flight, the older first.
+    Status finish() {
+        SALA_TRY(reclaim(blocks_[next_]));
+        return reclaim(blocks_[1 - next_]);
+    }
+
 private:
+    struct Staging {
+        void* host = nullptr;
+        cudaEvent_t done = nullptr;
+        uint64_t inFlight = 0; // bytes of the copy last issued from it
+    };
+
+    // Waits until the block's last copy is done, then reports it.
+    Status reclaim(Staging& b) {
+        if (b.inFlight == 0) return {};
+        SALA_TRY(cudaStatus(cudaEventSynchronize(b.done), "weight upload"));
+        copied_ += b.inFlight;
+        b.inFlight = 0;
+        return reportLoad(progress_, copied_, total_);
+    }
+
     static void convert(const Weight& w, uint64_t first, uint64_t count, uint16_t* out) {
         if (w.dtype == DType::BF16) {
             std::memcpy(out, static_cast<const uint16_t*>(w.data) + first, count * 2);
@@ -157,7 +193,8 @@ private:
     cudaStream_t stream_;
     const LoadProgress& progress_;
     uint64_t total_, copied_ = 0;
-    void* staging_ = nullptr;
+    Staging blocks_[2];
+    int next_ = 0;
 };
 
 uint64_t bytesOf(const Weight& w) {
@@ -218,6 +255,7 @@ Result<CudaWeights> uploadWeights(const Model& model, cudaStream_t stream,
     Uploader up(storage.as<char>(), stream, progress, total);
     SALA_TRY(up.init());
     for (const Placement& p : plan) SALA_TRY(up.put(*p.weight, p.offset));
+    SALA_TRY(up.finish());
     return bind(c, layout, std::move(storage));
 }
 
