@@ -1,11 +1,13 @@
 #include "cuda_weights.h"
 
-#include "bf16.h"
 #include "random_fill.cuh"
+#include "thread_pool.h"
+#include "weight_convert.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <functional>
+#include <thread>
 
 namespace sala::cuda {
 namespace {
@@ -111,7 +113,8 @@ CudaWeights bind(const ModelConfig& c, const Layout& l, DeviceBuffer storage) {
 
 // Copies host weights (any float dtype) into a device slot through two pinned staging blocks:
 // while one block crosses to the device, the next is read from the file (and converted) into
-// the other. The bytes copied of `total` are reported as each block's copy completes.
+// the other, by several threads. The bytes copied of `total` are reported as each block's copy
+// completes.
 class Uploader {
 public:
     Uploader(char* base, cudaStream_t stream, const LoadProgress& progress, uint64_t total)
@@ -145,7 +148,7 @@ public:
             Staging& b = blocks_[next_];
             next_ = 1 - next_;
             SALA_TRY(reclaim(b));
-            convert(w, done, count, static_cast<uint16_t*>(b.host));
+            weightToBf16(w, done, count, static_cast<uint16_t*>(b.host), &pool_);
             SALA_CUDA(cudaMemcpyAsync(base_ + offset + done * 2, b.host, count * 2,
                                       cudaMemcpyHostToDevice, stream_));
             SALA_CUDA(cudaEventRecord(b.done, stream_));
@@ -176,18 +179,6 @@ private:
         return reportLoad(progress_, copied_, total_);
     }
 
-    static void convert(const Weight& w, uint64_t first, uint64_t count, uint16_t* out) {
-        if (w.dtype == DType::BF16) {
-            std::memcpy(out, static_cast<const uint16_t*>(w.data) + first, count * 2);
-        } else if (w.dtype == DType::F16) {
-            const auto* src = static_cast<const uint16_t*>(w.data) + first;
-            for (uint64_t i = 0; i < count; ++i) out[i] = floatToBf16(f16ToFloat(src[i]));
-        } else {
-            const auto* src = static_cast<const float*>(w.data) + first;
-            for (uint64_t i = 0; i < count; ++i) out[i] = floatToBf16(src[i]);
-        }
-    }
-
     static constexpr size_t kStaging = 64u << 20;
     char* base_;
     cudaStream_t stream_;
@@ -195,6 +186,8 @@ private:
     uint64_t total_, copied_ = 0;
     Staging blocks_[2];
     int next_ = 0;
+    // Copying into page-locked memory stops gaining past a few threads.
+    ThreadPool pool_{int(std::clamp(std::thread::hardware_concurrency(), 1u, 8u))};
 };
 
 uint64_t bytesOf(const Weight& w) {
