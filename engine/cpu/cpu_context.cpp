@@ -93,6 +93,18 @@ Status CpuContext::forwardLayers(std::span<const int> tokens, const ForwardOptio
     return {};
 }
 
+void CpuContext::projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, int64_t qWidth,
+                            int64_t kvWidth) {
+    ThreadPool& pool = backend_.pool();
+    s.q.resize(static_cast<size_t>(count * qWidth));
+    s.k.resize(static_cast<size_t>(count * kvWidth));
+    s.v.resize(static_cast<size_t>(count * kvWidth));
+    s.attn.resize(static_cast<size_t>(count * qWidth));
+    matmul(pool, s.x.data(), count, lw.q, s.q.data());
+    matmul(pool, s.x.data(), count, lw.k, s.k.data());
+    matmul(pool, s.x.data(), count, lw.v, s.v.data());
+}
+
 void CpuContext::sparseMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out,
                              ForwardOutput* selections) {
     const LayerWeights& lw = backend_.model().weights.layers[layer];
@@ -100,13 +112,7 @@ void CpuContext::sparseMixer(int layer, Scratch& s, int64_t start, int64_t count
     const int64_t A = config_.attnWidth();
     const int64_t KV = config_.kvWidth();
     ThreadPool& pool = backend_.pool();
-    s.q.resize(static_cast<size_t>(count * A));
-    s.k.resize(static_cast<size_t>(count * KV));
-    s.v.resize(static_cast<size_t>(count * KV));
-    s.attn.resize(static_cast<size_t>(count * A));
-    matmul(pool, s.x.data(), count, lw.q, s.q.data());
-    matmul(pool, s.x.data(), count, lw.k, s.k.data());
-    matmul(pool, s.x.data(), count, lw.v, s.v.data());
+    projectQkv(lw, s, count, A, KV);
     if (config_.attnUseRope) {
         const Rope& rope = backend_.sparseRope();
         for (int64_t t = 0; t < count; ++t) {
@@ -136,13 +142,7 @@ void CpuContext::lightningMixer(int layer, Scratch& s, int64_t start, int64_t co
     const int d = config_.lightningHeadDim;
     const int64_t W = config_.lightningWidth();
     ThreadPool& pool = backend_.pool();
-    s.q.resize(static_cast<size_t>(count * W));
-    s.k.resize(static_cast<size_t>(count * W));
-    s.v.resize(static_cast<size_t>(count * W));
-    s.attn.resize(static_cast<size_t>(count * W));
-    matmul(pool, s.x.data(), count, lw.q, s.q.data());
-    matmul(pool, s.x.data(), count, lw.k, s.k.data());
-    matmul(pool, s.x.data(), count, lw.v, s.v.data());
+    projectQkv(lw, s, count, W, W);
     pool.parallelFor(count, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
             for (int h = 0; h < heads; ++h) {

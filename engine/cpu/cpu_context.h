@@ -32,6 +32,9 @@ private:
     void sparseMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out,
                      ForwardOutput* selections);
     void lightningMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out);
+    // q, k and v of `count` tokens into the scratch (and room for the attention output).
+    void projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, int64_t qWidth,
+                    int64_t kvWidth);
     void mlp(int layer, Scratch& s, int64_t count, float* out);
     void truncateTo(int64_t position);
 
