@@ -26,7 +26,7 @@ __global__ void siluMulKernel(const bf16* __restrict__ gateUp, int64_t rowStride
         loadVec<V>(gateUp + r * rowStride + inter + i, u);
         // Same expression as the CPU twin: g / (1 + e^-g) * u.
 #pragma unroll
-        for (int j = 0; j < V; ++j) y[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
+        for (int j = 0; j < V; ++j) y[j] = detail::siluMul(g[j], u[j]);
         storeVec<V>(out + r * outStride + i, y);
     }
 }

@@ -53,6 +53,12 @@ __device__ __forceinline__ float sigmoid(float g) {
     return __fdividef(1.0f, 1.0f + __expf(-g));
 }
 
+// silu(g) * u with the exact exponential and division: the SwiGLU of launchSiluMul and of the
+// decode product's SwiGLU output, which must agree (a product's SwiGLU replaces the kernel).
+__device__ __forceinline__ float siluMul(float g, float u) {
+    return g / (1.0f + expf(-g)) * u;
+}
+
 // Sum over aligned groups of `width` lanes (a power of two up to 32); every lane of the warp
 // must call it.
 __device__ __forceinline__ float groupSum(float v, int width) {

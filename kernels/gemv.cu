@@ -209,7 +209,7 @@ __device__ __forceinline__ void storeRow(const GemvOutput& out, int64_t row, flo
     } else {
         const float g = __bfloat162float(__float2bfloat16(out.alpha * gate));
         const float u = __bfloat162float(__float2bfloat16(out.alpha * acc));
-        static_cast<bf16*>(out.y)[row] = __float2bfloat16(g / (1.0f + expf(-g)) * u);
+        static_cast<bf16*>(out.y)[row] = __float2bfloat16(detail::siluMul(g, u));
     }
 }
 
