@@ -13,6 +13,8 @@ using detail::storeVec;
 
 constexpr int kMaxHalf = kMaxRopeHeadDim / 2;
 constexpr int kMaxThreads = 256;
+// Calls of fewer rows than this spread each row's heads over several blocks.
+constexpr int64_t kSplitRows = 64;
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 constexpr double kInvTwoPi = 0.15915494309189533576888376337251;
 
@@ -66,7 +68,7 @@ __global__ void __launch_bounds__(kMaxThreads)
     }
     waitForPrecedingKernel();
     // Every thread runs the same trip count: groupSum needs the whole warp.
-    for (int h0 = 0; h0 < heads; h0 += groups) {
+    for (int h0 = blockIdx.y * groups; h0 < heads; h0 += gridDim.y * groups) {
         const int h = h0 + int(threadIdx.x) / lanes;
         bf16* head = x + int64_t(blockIdx.x) * rowStride + int64_t(h) * dim;
         float a[kLaneChunks<V>][V], b[kLaneChunks<V>][V];
@@ -169,9 +171,18 @@ cudaError_t launchHeadNormRopePair(bf16* x, int64_t rowStride, int64_t rows, int
         const int lanes = lanesPerHead(half / V);
         const unsigned threads =
             std::min<unsigned>(kMaxThreads, detail::roundUpWarp(allHeads * lanes));
-        return launchDependent(headNormRopeKernel<V>, static_cast<unsigned>(rows), threads, 0,
-                               stream, x, rowStride, int(allHeads), dim, heads, normWeight,
-                               secondNormWeight, eps, rope, startPosition, inv, lanes);
+        // A decode token's heads over several blocks, so that each thread takes one head and
+        // the kernel one round trip to memory instead of one per pass over its heads; longer
+        // chunks have a block per row to spare.
+        const int64_t groups = threads / lanes;
+        const unsigned headBlocks =
+            rows < kSplitRows
+                ? static_cast<unsigned>(std::min<int64_t>((allHeads + groups - 1) / groups, 65535))
+                : 1u;
+        const dim3 grid(static_cast<unsigned>(rows), headBlocks);
+        return launchDependent(headNormRopeKernel<V>, grid, threads, 0, stream, x, rowStride,
+                               int(allHeads), dim, heads, normWeight, secondNormWeight, eps, rope,
+                               startPosition, inv, lanes);
     });
 }
 

@@ -19,6 +19,10 @@ constexpr int64_t kLseSpare = 1024; // partial (max, sum) rows beyond one per qu
 // in segments of about kSegmentBlocks blocks.
 constexpr int64_t kSplitMaxRows = 16;
 constexpr int64_t kSegmentBlocks = 256;
+// Rows of up to this many blocks (a context of 256K tokens) are chosen by one wide CTA each
+// instead: one launch where the split form takes two, for a row that one CTA's radix passes
+// cover in one or two keys per thread.
+constexpr int64_t kWideRowBlocks = 4096;
 // The top-k kernels index a row's blocks with 32-bit integers.
 constexpr int64_t kMaxBlocks = 0x7fffffff;
 
@@ -122,12 +126,16 @@ struct SliceArgs {
     int64_t nbStride;
 };
 
-// The split top-k when the slice has few rows (a decode step): the launches' error, or nothing
-// where it does not apply.
+// The top-k of a slice of few rows (a decode step): split over segments, or one wide CTA per
+// row where rows are short; the launches' error, or nothing where neither applies.
 std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
                                            cudaStream_t stream) {
     const int64_t rows = a.tokens * s.kvHeads;
     if (!a.keys || !a.split.ids || rows > kSplitMaxRows) return std::nullopt;
+    if (a.nbStride <= kWideRowBlocks)
+        return launchDependent(selectTopkKernel<kMergeThreads>, static_cast<unsigned>(rows),
+                               kMergeThreads, size_t(a.nbStride) * sizeof(uint32_t), stream, s,
+                               a.tokens, a.startPos, a.keys, a.nbStride, true, a.blocks);
     TopkSplit sp = a.split;
     sp.segments = static_cast<int>(
         std::clamp<int64_t>(divUp(a.nbStride, kSegmentBlocks), 1, kMaxTopkSegments));
@@ -158,14 +166,15 @@ cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) 
     // The opt-in covers static plus dynamic shared memory: with the kernel's own few KiB, a
     // row just under 48 KiB already needs it.
     if (dyn > 40 * 1024) {
-        e = cudaFuncSetAttribute(selectTopkKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        e = cudaFuncSetAttribute(selectTopkKernel<kThreads>,
+                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  static_cast<int>(dyn));
         if (e != cudaSuccess) return e;
     }
     const int64_t rows = a.tokens * s.kvHeads;
     if (rows > 0x7fffffff) return cudaErrorInvalidValue;
-    return launchDependent(selectTopkKernel, static_cast<unsigned>(rows), kThreads, dyn, stream, s,
-                           a.tokens, a.startPos, a.keys, a.nbStride, cache, a.blocks);
+    return launchDependent(selectTopkKernel<kThreads>, static_cast<unsigned>(rows), kThreads, dyn,
+                           stream, s, a.tokens, a.startPos, a.keys, a.nbStride, cache, a.blocks);
 }
 
 bool aligned16(const void* p) {

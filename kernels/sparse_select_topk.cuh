@@ -1,7 +1,8 @@
 #pragma once
 // Device code of the block selection's last step (sparse_select.cu launches it): the forced
 // blocks plus a radix select of the best stage-1 candidates per (query, kv group), by one CTA
-// per row, or split over segments of the row and merged when rows are few and long.
+// per row (a wide one for the few short rows of a decode step), or split over segments of the
+// row and merged when rows are few and long.
 
 #include "sparse_select_kernels.cuh"
 
@@ -191,25 +192,30 @@ __device__ void chooseCandidates(const uint32_t* keys, int n, int take, IdOf idO
     emitInOrder<Threads>(keys, n, cut, [&](int rank, int i) { out[rank] = idOf(i); });
 }
 
-__global__ void __launch_bounds__(kThreads)
+// One CTA per row: Threads = kThreads for the many rows of a prefill slice, kMergeThreads for
+// the few of a decode step whose rows are short enough for one CTA (see sparse_select.cu).
+template <int Threads>
+__global__ void __launch_bounds__(Threads)
     selectTopkKernel(Shape s, int64_t tokens, Position start, const uint32_t* keysIn,
                      int64_t nbStride, bool cacheRow, int32_t* __restrict__ blocks) {
-    waitForPrecedingKernel();
     extern __shared__ uint32_t rowCache[];
     const int64_t row = blockIdx.x;
+    // A decode step's position was copied in before the step's first kernel: read before the
+    // wait, as the split form's kernels do.
     const int qb = queryBlock(s, start, row), nb = qb + 1;
+    waitForPrecedingKernel();
     int32_t* out = blocks + row * s.topkTotal;
-    if (nb <= s.topkTotal) return denseRow<kThreads>(s, nb, out);
+    if (nb <= s.topkTotal) return denseRow<Threads>(s, nb, out);
     const Forcing forced(s, qb);
-    emitForced<kThreads>(forced, nb, out);
+    emitForced<Threads>(forced, nb, out);
     const int n = forced.firstLocal - forced.initEnd;
     const uint32_t* keys = keysIn + row * nbStride + forced.initEnd;
     if (cacheRow) {
-        for (int b = threadIdx.x; b < n; b += kThreads) rowCache[b] = keys[b];
+        for (int b = threadIdx.x; b < n; b += Threads) rowCache[b] = keys[b];
         __syncthreads();
         keys = rowCache;
     }
-    chooseCandidates<kThreads>(
+    chooseCandidates<Threads>(
         keys, n, forced.take, [&](int i) { return forced.initEnd + i; }, out + forced.initEnd);
 }
 

@@ -140,6 +140,8 @@ void TestRopeKernels::headNormRopePair_data() {
     const int fused = 4 * 4096; // q | k | v | gate of a lightning layer
     QTest::newRow("lightning q|k prefill")
         << 7 << 32 << 32 << 128 << fused << true << true << true << qint64(1000);
+    QTest::newRow("lightning q|k prefill, a block per row")
+        << 70 << 32 << 32 << 128 << fused << true << true << true << qint64(4000);
     QTest::newRow("lightning q|k decode at 1M")
         << 1 << 32 << 32 << 128 << fused << true << true << true << qint64(1048576 + 1234);
     QTest::newRow("sparse q|k rope only")

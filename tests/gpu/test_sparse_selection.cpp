@@ -294,10 +294,12 @@ void TestSparseSelection::topkExactOnItsScores_data() {
     QTest::addColumn<int>("length");
     QTest::addColumn<int>("tokens");
     QTest::newRow("decode at 1M (split, 32 segments)") << realShape() << (1 << 20) << 1;
-    QTest::newRow("decode at 100k (split)") << realShape() << 100000 << 1;
+    QTest::newRow("decode at 100k (one wide CTA per row)") << realShape() << 100000 << 1;
+    QTest::newRow("decode at 262k (one wide CTA, 4,096 blocks)") << realShape() << 262144 << 1;
+    QTest::newRow("decode at 262k + 1 (split, 4,097 blocks)") << realShape() << 262145 << 1;
     QTest::newRow("8 tokens at 300k (split)") << realShape() << 300000 << 8;
     QTest::newRow("64 tokens at 100k (one CTA per row)") << realShape() << 100000 << 64;
-    QTest::newRow("tiny decode (split)") << tinyShape() << 9000 << 1;
+    QTest::newRow("tiny decode (one wide CTA per row)") << tinyShape() << 9000 << 1;
 }
 
 // The block choice against the block scores the GPU computed itself (left at the start of the
