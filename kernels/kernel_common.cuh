@@ -38,4 +38,20 @@ struct Position {
     __device__ int64_t get() const { return device ? *device : value; }
 };
 
+// A range a kernel requests into L2 for the kernels after it (a hint: nothing reads it sooner).
+// A decode step's small kernels leave DRAM idle for microseconds at a time, and the weights of
+// the product that follows them are known in advance.
+struct L2Range {
+    const void* p = nullptr;
+    int64_t bytes = 0;
+};
+
+// The range usable by prefetchL2Warp (l2_prefetch.cuh): p 16-byte aligned, bytes rounded down to
+// 16; empty if not.
+inline L2Range prefetchable(L2Range r) {
+    if (!r.p || r.bytes < 16 || reinterpret_cast<uintptr_t>(r.p) % 16 != 0) return {};
+    r.bytes &= ~int64_t(15);
+    return r;
+}
+
 } // namespace folio::kernels

@@ -6,6 +6,8 @@
 // L2 meanwhile. L2 is where the GPU's global memory is coherent, so even a line the kernel ahead
 // writes later is not read stale: the write lands in L2.
 
+#include "kernel_common.cuh"
+
 #include <cstdint>
 
 namespace folio::kernels {
@@ -23,6 +25,18 @@ __device__ __forceinline__ void prefetchL2Warp(const void* p, int bytes) {
     for (int at = (threadIdx.x & 31) * 128; at < bytes; at += 32 * 128)
         asm volatile("prefetch.global.L2 [%0];\n" ::"l"(c + at));
 #endif
+}
+
+// Part `part` of `parts` equal parts of a prefetchable range towards L2, by the calling warp (every
+// lane with the same arguments).
+__device__ __forceinline__ void prefetchL2Share(const L2Range& r, int64_t part, int64_t parts) {
+    constexpr int64_t kPiece = int64_t(1) << 20; // one instruction's request at most
+    const int64_t share = (r.bytes / parts + 127) / 128 * 128;
+    const int64_t lo = part * share;
+    const int64_t hi = lo + share < r.bytes ? lo + share : r.bytes;
+    const char* base = static_cast<const char*>(r.p);
+    for (int64_t at = lo; at < hi; at += kPiece)
+        prefetchL2Warp(base + at, static_cast<int>(hi - at < kPiece ? hi - at : kPiece));
 }
 
 } // namespace folio::kernels

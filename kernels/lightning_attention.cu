@@ -1,4 +1,5 @@
 #include "dependent_launch.cuh"
+#include "l2_prefetch.cuh"
 #include "lightning_attention.cuh"
 
 #include <cuda_pipeline.h>
@@ -396,8 +397,9 @@ template <int D> cudaError_t prefill(PrefillParams p, int heads, cudaStream_t st
 // Block (value columns [16 x, 16 x + 16), head y); thread: 4 adjacent columns of every
 // 32nd state row. The state is read and written exactly once.
 template <int D>
-__global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k, const bf16* v,
-                                                    const float* slopes, float* state, bf16* out) {
+__global__ void __launch_bounds__(128)
+    decodeKernel(const bf16* q, const bf16* k, const bf16* v, const float* slopes, float* state,
+                 bf16* out, L2Range next) {
     constexpr int kCols = 16, kGroups = 32, kWarps = 4;
     constexpr int kRowsPerThread = (D + kGroups - 1) / kGroups;
     __shared__ float partial[kWarps][kCols];
@@ -416,6 +418,10 @@ __global__ void __launch_bounds__(128) decodeKernel(const bf16* q, const bf16* k
     const float gamma = static_cast<float>(exp(-double(slopes[h])));
     const float scale = static_cast<float>(1.0 / sqrt(double(D)));
     waitForPrecedingKernel();
+    // After the wait: before it, the product ahead still streams its own weights.
+    if (next.p && threadIdx.x < 32)
+        prefetchL2Share(next, int64_t(blockIdx.y) * gridDim.x + blockIdx.x,
+                        int64_t(gridDim.x) * gridDim.y);
     const bf16* qh = q + int64_t(h) * D;
     const bf16* kh = k + int64_t(h) * D;
     float vj[4];
@@ -497,14 +503,15 @@ cudaError_t launchLightningPrefill(const bf16* q, const bf16* k, const bf16* v, 
 }
 
 cudaError_t launchLightningDecode(const bf16* q, const bf16* k, const bf16* v, int heads, int dim,
-                                  const float* slopes, float* state, bf16* out,
-                                  cudaStream_t stream) {
+                                  const float* slopes, float* state, bf16* out, cudaStream_t stream,
+                                  L2Range next) {
     if (!validDim(dim) || heads <= 0 || heads > 65535 || !q || !k || !v || !slopes || !state ||
         !out || !aligned(state, 16))
         return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(dim / 16), static_cast<unsigned>(heads));
     auto launch = [&](auto kernel) {
-        return launchDependent(kernel, grid, 128, 0, stream, q, k, v, slopes, state, out);
+        return launchDependent(kernel, grid, 128, 0, stream, q, k, v, slopes, state, out,
+                               prefetchable(next));
     };
     switch (dim) {
     case 16:

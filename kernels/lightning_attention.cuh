@@ -28,9 +28,10 @@ cudaError_t launchLightningPrefill(const bf16* q, const bf16* k, const bf16* v, 
 // One decode token: S = gamma S + k v^T, o = c q^T S. q, k, v, out: [heads * dim] each.
 // state must be 16-byte aligned. A programmatic dependent (dependent_launch.cuh) that reads the
 // state before it waits: the kernel launched just before it may write q, k and v, but not the
-// state (in a decode step the state's last writer is the layer's previous step).
+// state (in a decode step the state's last writer is the layer's previous step). `next` (the
+// layer's output projection in a decode step) is requested into L2 once the kernel has waited.
 cudaError_t launchLightningDecode(const bf16* q, const bf16* k, const bf16* v, int heads, int dim,
-                                  const float* slopes, float* state, bf16* out,
-                                  cudaStream_t stream);
+                                  const float* slopes, float* state, bf16* out, cudaStream_t stream,
+                                  L2Range next = {});
 
 } // namespace folio::kernels

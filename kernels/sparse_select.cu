@@ -124,6 +124,7 @@ struct SliceArgs {
     float2* partial;
     TopkSplit split; // lists only; launchTopk picks the segments
     int64_t nbStride;
+    L2Range next; // a decode step's: see launchSparseSelectStep
 };
 
 // The top-k of a slice of few rows (a decode step): split over segments, or one wide CTA per
@@ -202,7 +203,7 @@ cudaError_t launchStepScoring(const Shape& s, const SliceArgs& a, cudaStream_t s
     const unsigned ctas2 = stepCtas(s, slices2, 1 + kLseSpare);
     cudaError_t e =
         launchDependent(stageOneLseStepKernel<D, NT>, dim3(ctas2, s.kvHeads), kThreads, 0, stream,
-                        s, a.q, a.startPos.device, a.k2, a.k2HeadStride, a.partial);
+                        s, a.q, a.startPos.device, a.k2, a.k2HeadStride, a.partial, a.next);
     if (e != cudaSuccess) return e;
     e = launchDependent(stageOneScoreStepKernel<D, NT>,
                         dim3(stepCtas(s, slices1, 65535), s.kvHeads), kThreads, 0, stream, s, a.q,
@@ -335,7 +336,7 @@ cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
                                    const int64_t* position, int64_t maxPosition, const bf16* k1,
                                    int64_t k1HeadStride, const bf16* k2, int64_t k2HeadStride,
                                    int32_t* blocks, void* workspace, size_t workspaceBytes,
-                                   cudaStream_t stream) {
+                                   cudaStream_t stream, L2Range next) {
     if (!supported(p) || !position || maxPosition < 0 || !blocks) return cudaErrorInvalidValue;
     SliceArgs a = sliceArgs(q, 0, 1, Position::inDevice(position), maxPosition, true, k1,
                             k1HeadStride, k2, k2HeadStride, blocks, p.blockSize);
@@ -349,6 +350,7 @@ cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
     a.keys = reinterpret_cast<uint32_t*>(ws);
     a.partial = reinterpret_cast<float2*>(ws + l.lseOffset(1));
     a.split = l.split(ws, 1);
+    a.next = prefetchable(next);
     const cudaError_t e = sliceLauncher(p.dim, p.heads / p.kvHeads)(s, a, stream);
     return e != cudaSuccess ? e : cudaGetLastError();
 }

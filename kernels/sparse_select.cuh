@@ -45,11 +45,13 @@ cudaError_t launchSparseSelect(const SparseSelectParams& p, const bf16* q, int64
 // The decode step's form, for CUDA graphs: one query (q as above) whose position is read from
 // `position` in device memory and is at most maxPosition. The launch shape depends on
 // maxPosition only, and the workspace must be sparseSelectWorkspace(p, 1, maxPosition) bytes;
-// the selection is the same as launchSparseSelect's for that position.
+// the selection is the same as launchSparseSelect's for that position. `next` (the layer's
+// output projection in a decode step) is requested into L2 by the selection's first kernel once
+// it has waited: the selection and the attention after it leave DRAM mostly idle.
 cudaError_t launchSparseSelectStep(const SparseSelectParams& p, const bf16* q,
                                    const int64_t* position, int64_t maxPosition, const bf16* k1,
                                    int64_t k1HeadStride, const bf16* k2, int64_t k2HeadStride,
                                    int32_t* blocks, void* workspace, size_t workspaceBytes,
-                                   cudaStream_t stream);
+                                   cudaStream_t stream, L2Range next = {});
 
 } // namespace folio::kernels

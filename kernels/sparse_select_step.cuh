@@ -139,7 +139,7 @@ template <int D, int NT>
 __global__ void __launch_bounds__(kThreads, 2)
     stageOneLseStepKernel(Shape s, const bf16* __restrict__ q, const int64_t* __restrict__ position,
                           const bf16* __restrict__ k2, int64_t k2HeadStride,
-                          float2* __restrict__ partial) {
+                          float2* __restrict__ partial, L2Range next) {
     __shared__ float2 warpState[kWarps][16];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int g = blockIdx.y;
@@ -163,6 +163,10 @@ __global__ void __launch_bounds__(kThreads, 2)
     uint32_t qf[NT][D / 16][2];
     if (scored) loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
     waitForPrecedingKernel();
+    // By the last warp, after the wait (before it, the product ahead still streams its weights).
+    if (next.p && warp == kWarps - 1)
+        prefetchL2Share(next, int64_t(blockIdx.y) * gridDim.x + blockIdx.x,
+                        int64_t(gridDim.x) * gridDim.y);
     if (!scored) return;
     if (!early) loadFirst();
     LseState<NT, 1> st;

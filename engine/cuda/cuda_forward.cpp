@@ -28,6 +28,13 @@ k::SparseSelectParams selectParams(const ModelConfig& c) {
             p.topkTotal, p.kernel1, p.stride1, p.kernel2,   p.stride2};
 }
 
+// A layer's output projection, which a decode step's attention kernels request into L2: their
+// own work leaves DRAM mostly idle, and the projection is the next thing the step reads.
+k::L2Range outputWeights(const ModelConfig& c, const CudaLayer& layer) {
+    const int64_t width = layer.kind == LayerKind::Sparse ? c.attnWidth() : c.lightningWidth();
+    return {layer.wO, int64_t(c.hiddenSize) * width * int64_t(sizeof(bf16))};
+}
+
 int64_t widestProjection(const ModelConfig& c) {
     return std::max<int64_t>({int64_t(c.attnWidth()) * 2 + int64_t(c.kvWidth()) * 2,
                               int64_t(c.lightningWidth()) * 4, int64_t(c.intermediateSize) * 2});
@@ -216,7 +223,7 @@ Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
     if (T == 1)
         SALA_CUDA(k::launchLightningDecode(proj + layer.qOffset, proj + layer.kOffset,
                                            proj + layer.vOffset, heads, dim, backend_.slopes(),
-                                           state, out, stream_));
+                                           state, out, stream_, outputWeights(c, layer)));
     else
         SALA_CUDA(k::launchLightningPrefill(
             proj + layer.qOffset, proj + layer.kOffset, proj + layer.vOffset, stride, T, heads, dim,
@@ -267,7 +274,8 @@ Status CudaContext::sparseSelect(int l, k::Position start, int64_t T) {
     if (start.device)
         SALA_CUDA(k::launchSparseSelectStep(sp, q, start.device, capacity_ - 1, s.k1.as<bf16>(),
                                             k1Stride, s.k2.as<bf16>(), k2Stride, blocks,
-                                            ws_.select.get(), ws_.select.bytes(), stream_));
+                                            ws_.select.get(), ws_.select.bytes(), stream_,
+                                            outputWeights(c, layer)));
     else
         SALA_CUDA(k::launchSparseSelect(sp, q, layer.inRows, T, start.value, s.k1.as<bf16>(),
                                         k1Stride, s.k2.as<bf16>(), k2Stride, blocks,

@@ -188,21 +188,25 @@ void TestDecodeStep::selectionGraphMatchesCpu_data() {
     QTest::addColumn<SparseSelectParams>("p");
     QTest::addColumn<int>("length");
     QTest::addColumn<int>("maxPosition");
-    QTest::newRow("tiny") << tinyShape() << 3000 << 9999;
-    QTest::newRow("real") << realShape() << 24000 << 65535;
-    QTest::newRow("level-1 fallback") << lateK2Shape() << 1200 << 4095;
+    QTest::addColumn<bool>("prefetch");
+    QTest::newRow("tiny") << tinyShape() << 3000 << 9999 << false;
+    QTest::newRow("real") << realShape() << 24000 << 65535 << false;
+    QTest::newRow("level-1 fallback") << lateK2Shape() << 1200 << 4095 << false;
     // The launch shape of a 1M context: most warps of the graph's grid find no slices.
-    QTest::newRow("real, graph for 1M") << realShape() << 24000 << (1 << 20) - 1;
+    QTest::newRow("real, graph for 1M") << realShape() << 24000 << (1 << 20) - 1 << false;
     // Pooling windows that start mid-slice (3 keys a block) or span half a slice (8).
     SparseSelectParams three = realShape();
     three.blockSize = 48;
-    QTest::newRow("real, 3 level-1 keys per block") << three << 24000 << 65535;
+    QTest::newRow("real, 3 level-1 keys per block") << three << 24000 << 65535 << false;
     SparseSelectParams eight = realShape();
     eight.kernel1 = 16, eight.stride1 = 8;
-    QTest::newRow("real, 8 level-1 keys per block") << eight << 24000 << 65535;
+    QTest::newRow("real, 8 level-1 keys per block") << eight << 24000 << 65535 << false;
     SparseSelectParams dim64 = realShape();
     dim64.dim = 64;
-    QTest::newRow("real, dim 64") << dim64 << 24000 << 65535;
+    QTest::newRow("real, dim 64") << dim64 << 24000 << 65535 << false;
+    // As the engine's step runs it: the selection also requests a range into L2 (here the
+    // level-1 keys themselves), which must change nothing.
+    QTest::newRow("real, requesting a range into L2") << realShape() << 24000 << 65535 << true;
 }
 
 // One graph captured for a capacity, replayed at positions from the dense start through the
@@ -212,6 +216,7 @@ void TestDecodeStep::selectionGraphMatchesCpu() {
     QFETCH(SparseSelectParams, p);
     QFETCH(int, length);
     QFETCH(int, maxPosition);
+    QFETCH(bool, prefetch);
     std::mt19937 rng = freshRng();
     SelectionContext c;
     buildContext(c, p, structuredKeys(p, length, rng));
@@ -232,7 +237,9 @@ void TestDecodeStep::selectionGraphMatchesCpu() {
     CUDA_CHECK(g.capture([&](cudaStream_t s) {
         return folio::kernels::launchSparseSelectStep(
             p, query.get(), pos.get(), maxPosition, c.k1.get(), c.n1 * p.dim, c.k2.get(),
-            c.n2 * p.dim, blocks.get(), ws.get(), wsBytes, s);
+            c.n2 * p.dim, blocks.get(), ws.get(), wsBytes, s,
+            prefetch ? folio::kernels::L2Range{c.k1.get(), c.n1 * p.dim * p.kvHeads * 2}
+                     : folio::kernels::L2Range{});
     }));
     const sala::cpu::SparseCache cache = cpuCache(p, c);
     int differing = 0;

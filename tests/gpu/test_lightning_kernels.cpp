@@ -348,8 +348,14 @@ void TestLightningKernels::decodeMatchesRecurrent() {
         k.upload(toBf16(p.k));
         v.upload(toBf16(p.v));
         out.poison();
-        CUDA_CHECK(folio::kernels::launchLightningDecode(
-            q.get(), k.get(), v.get(), heads, dim, dSlopes.get(), state.get(), out.get(), nullptr));
+        // Odd steps also request a range into L2 (the state itself), as the engine's steps
+        // request the next weights: it must change nothing.
+        const folio::kernels::L2Range next =
+            step % 2 ? folio::kernels::L2Range{state.get(), int64_t(state.size() * sizeof(float))}
+                     : folio::kernels::L2Range{};
+        CUDA_CHECK(folio::kernels::launchLightningDecode(q.get(), k.get(), v.get(), heads, dim,
+                                                         dSlopes.get(), state.get(), out.get(),
+                                                         nullptr, next));
         CUDA_CHECK(cudaDeviceSynchronize());
         const std::vector<float> got = fromBf16(out.download());
         const std::vector<float> want = cpuRun(p, slopes, wantState, false);
