@@ -27,10 +27,12 @@ __device__ __forceinline__ void prefetchL2Warp(const void* p, int bytes) {
 #endif
 }
 
-// Part `part` of `parts` equal parts of a prefetchable range towards L2, by the calling warp (every
-// lane with the same arguments).
-__device__ __forceinline__ void prefetchL2Share(const L2Range& r, int64_t part, int64_t parts) {
+// This thread block's equal share of a prefetchable range towards L2 (the grid's blocks, x then
+// y, each take one), by the calling warp (every lane with the same arguments).
+__device__ __forceinline__ void prefetchL2BlockShare(const L2Range& r) {
     constexpr int64_t kPiece = int64_t(1) << 20; // one instruction's request at most
+    const int64_t part = int64_t(blockIdx.y) * gridDim.x + blockIdx.x;
+    const int64_t parts = int64_t(gridDim.x) * gridDim.y;
     const int64_t share = (r.bytes / parts + 127) / 128 * 128;
     const int64_t lo = part * share;
     const int64_t hi = lo + share < r.bytes ? lo + share : r.bytes;

@@ -419,9 +419,7 @@ __global__ void __launch_bounds__(128)
     const float scale = static_cast<float>(1.0 / sqrt(double(D)));
     waitForPrecedingKernel();
     // After the wait: before it, the product ahead still streams its own weights.
-    if (next.p && threadIdx.x < 32)
-        prefetchL2Share(next, int64_t(blockIdx.y) * gridDim.x + blockIdx.x,
-                        int64_t(gridDim.x) * gridDim.y);
+    if (next.p && threadIdx.x < 32) prefetchL2BlockShare(next);
     const bf16* qh = q + int64_t(h) * D;
     const bf16* kh = k + int64_t(h) * D;
     float vj[4];

@@ -164,9 +164,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     if (scored) loadStepQuery<D, NT>(qf, q + int64_t(g) * s.group * D);
     waitForPrecedingKernel();
     // By the last warp, after the wait (before it, the product ahead still streams its weights).
-    if (next.p && warp == kWarps - 1)
-        prefetchL2Share(next, int64_t(blockIdx.y) * gridDim.x + blockIdx.x,
-                        int64_t(gridDim.x) * gridDim.y);
+    if (next.p && warp == kWarps - 1) prefetchL2BlockShare(next);
     if (!scored) return;
     if (!early) loadFirst();
     LseState<NT, 1> st;
