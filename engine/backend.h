@@ -33,6 +33,8 @@ struct ForwardOutput {
 
 using CheckpointId = int;
 
+class Decoder;
+
 // The state of one token sequence: caches of the sparse layers, states of the linear layers.
 class Context {
 public:
@@ -53,6 +55,11 @@ public:
         SALA_TRY(forward(tokens, ForwardOptions{}, out));
         return sampler.sample(out.logits, tokens_);
     }
+
+    // A run of one-token decode steps drawn with `sampler` (decoder.h); while it lasts the
+    // context is used only through it. The plain run is a forwardSample() per step; a backend
+    // may return one that keeps its device busy while the host takes in each token.
+    virtual std::unique_ptr<Decoder> decoder(Sampler& sampler);
 
     // Remembers the current state; rollback() returns to it exactly.
     virtual CheckpointId checkpoint() = 0;

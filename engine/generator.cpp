@@ -1,5 +1,7 @@
 #include "generator.h"
 
+#include "decoder.h"
+
 #include <algorithm>
 
 namespace sala {
@@ -68,6 +70,7 @@ Result<GenerationResult> generate(Context& ctx, std::span<const int> prompt,
     result.stats.prefillSeconds = secondsSince(start);
 
     start = Clock::now();
+    const std::unique_ptr<Decoder> decoder = ctx.decoder(sampler);
     for (int i = 0; i < options.maxTokens; ++i) {
         const int token = next;
         result.tokens.push_back(token);
@@ -76,16 +79,17 @@ Result<GenerationResult> generate(Context& ctx, std::span<const int> prompt,
         if (std::find(options.stopTokens.begin(), options.stopTokens.end(), token) !=
             options.stopTokens.end()) {
             result.reason = StopReason::StopToken;
+            SALA_TRY(decoder->finish(token, false));
             break;
         }
         const bool last = !keepGoing || i + 1 == options.maxTokens;
         if (last) {
             // The answer's last token joins the context, but nothing more is drawn.
-            SALA_TRY(ctx.forward(std::span<const int>(&token, 1), ForwardOptions{}, scratch));
+            SALA_TRY(decoder->finish(token, true));
             if (!keepGoing) result.reason = StopReason::Stopped;
             break;
         }
-        auto drawn = ctx.forwardSample(std::span<const int>(&token, 1), sampler);
+        auto drawn = decoder->next(token);
         if (!drawn) return drawn.error();
         next = *drawn;
     }

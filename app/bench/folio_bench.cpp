@@ -12,6 +12,7 @@
 #endif
 
 #include "backend.h"
+#include "decoder.h"
 #include "memory_plan.h"
 #ifdef FOLIO_HAVE_CUDA
 #include "cuda/device_ceilings.h"
@@ -118,14 +119,22 @@ Row runContext(sala::Backend& backend, int64_t length, int decode, int chunk, ui
     sala::Sampler sampler(greedy);
     row.marks.decodeBegin = mark();
     const auto start = Clock::now();
-    for (int i = 0; i < decode; ++i) {
-        auto drawn = ctx->forwardSample(std::span<const int>(&next, 1), sampler);
-        if (!drawn) {
-            row.error = drawn.error().message;
+    {
+        // As generation decodes; the last token drawn does not join the context.
+        const std::unique_ptr<sala::Decoder> decoder = ctx->decoder(sampler);
+        for (int i = 0; i < decode; ++i) {
+            auto drawn = decoder->next(next);
+            if (!drawn) {
+                row.error = drawn.error().message;
+                return row;
+            }
+            next = *drawn;
+            ++row.decoded;
+        }
+        if (const sala::Status ended = decoder->finish(next, false); !ended.ok()) {
+            row.error = ended.error().message;
             return row;
         }
-        next = *drawn;
-        ++row.decoded;
     }
     const double decodeSeconds = secondsSince(start);
     row.marks.decodeEnd = mark();

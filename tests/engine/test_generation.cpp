@@ -1,5 +1,6 @@
 // Chunked prefill with progress and cancellation, greedy and sampled decoding, stop tokens.
 
+#include "decoder.h"
 #include "engine_test_util.h"
 #include "generator.h"
 #include "safetensors.h"
@@ -16,6 +17,8 @@ private slots:
     void callbackCanStop();
     void seedFixesSampledText();
     void badOptionsAreRejected();
+    void decoderEndsWithOrWithoutItsLastToken();
+    void decoderGoesOnOnlyFromItsDraw();
 };
 
 namespace {
@@ -154,6 +157,89 @@ void TestGeneration::badOptionsAreRejected() {
     o.prefillChunk = 0;
     QVERIFY(!sala::generate(*ctx, std::vector<int>{1, 2}, o, nullptr, nullptr).ok());
     QCOMPARE(ctx->position(), int64_t(0));
+}
+
+namespace {
+
+// Logits of one more token after `tokens`, each fed as the decoder feeds it: the first
+// `promptSize` in one call, then one per call.
+std::vector<float> logitsAfter(sala::Backend& backend, const std::vector<int>& tokens,
+                               size_t promptSize, int probe) {
+    auto ctx = newContext(backend);
+    sala::ForwardOutput out;
+    if (!ctx->forward(std::span<const int>(tokens.data(), promptSize), {}, out).ok()) return {};
+    for (size_t i = promptSize; i < tokens.size(); ++i)
+        if (!ctx->forward(std::span<const int>(&tokens[i], 1), {}, out).ok()) return {};
+    if (!ctx->forward(std::span<const int>(&probe, 1), {}, out).ok()) return {};
+    return out.logits;
+}
+
+sala::SamplingParams greedySampling() {
+    sala::SamplingParams p;
+    p.temperature = 0;
+    return p;
+}
+
+// A context that took `prompt` and drew the token a decode run starts from (-1 on failure).
+std::pair<std::unique_ptr<sala::Context>, int>
+promptedContext(sala::Backend& backend, const std::vector<int>& prompt, sala::Sampler& sampler) {
+    auto ctx = newContext(backend);
+    auto first = ctx->forwardSample(prompt, sampler);
+    return {std::move(ctx), first.ok() ? *first : -1};
+}
+
+} // namespace
+
+void TestGeneration::decoderEndsWithOrWithoutItsLastToken() {
+    auto backend = cpuBackend("a_micro_dense");
+    const std::vector<int> prompt = goldenPrompt("a_micro_dense");
+    for (const bool keep : {true, false}) {
+        sala::Sampler sampler(greedySampling());
+        const auto [ctx, first] = promptedContext(*backend, prompt, sampler);
+        QVERIFY(first >= 0);
+        const auto decoder = ctx->decoder(sampler);
+        auto a = decoder->next(first);
+        QVERIFY(a.ok());
+        auto b = decoder->next(*a);
+        QVERIFY(b.ok());
+        QVERIFY(decoder->finish(*b, keep).ok());
+        std::vector<int> want = prompt;
+        want.insert(want.end(), {first, *a});
+        if (keep) want.push_back(*b);
+        QVERIFY(ctx->tokens() == want);
+        // The state matches the tokens: one more token gives the logits of a context that was
+        // fed exactly those.
+        const int probe = prompt.front();
+        sala::ForwardOutput out;
+        QVERIFY(ctx->forward(std::span<const int>(&probe, 1), {}, out).ok());
+        const std::vector<float> expected = logitsAfter(*backend, want, prompt.size(), probe);
+        QVERIFY(!expected.empty());
+        QVERIFY(out.logits == expected);
+    }
+}
+
+void TestGeneration::decoderGoesOnOnlyFromItsDraw() {
+    auto backend = cpuBackend("a_micro_dense");
+    const std::vector<int> prompt = goldenPrompt("a_micro_dense");
+    const int vocab = backend->model().config.vocabSize;
+    sala::Sampler sampler(greedySampling());
+    const auto [ctx, first] = promptedContext(*backend, prompt, sampler);
+    QVERIFY(first >= 0);
+    const auto decoder = ctx->decoder(sampler);
+    auto a = decoder->next(first);
+    QVERIFY(a.ok());
+    const int64_t at = ctx->position();
+    const int other = (*a + 1) % vocab;
+    auto refused = decoder->next(other);
+    QVERIFY(!refused.ok());
+    QCOMPARE(refused.error().code, sala::ErrorCode::InvalidArgument);
+    QVERIFY(!decoder->finish(other, true).ok());
+    QCOMPARE(ctx->position(), at);
+    QVERIFY(decoder->finish(*a, false).ok());
+    QCOMPARE(ctx->position(), at);
+    QVERIFY(!decoder->next(*a).ok()); // the run has ended
+    QVERIFY(!decoder->finish(*a, true).ok());
+    QCOMPARE(ctx->position(), at);
 }
 
 QTEST_GUILESS_MAIN(TestGeneration)
