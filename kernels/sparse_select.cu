@@ -129,8 +129,8 @@ struct SliceArgs {
 
 // The top-k of a slice of few rows (a decode step): split over segments, or one wide CTA per
 // row where rows are short; the launches' error, or nothing where neither applies.
-std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
-                                           cudaStream_t stream) {
+std::optional<cudaError_t> launchFewRowsTopk(const Shape& s, const SliceArgs& a,
+                                             cudaStream_t stream) {
     const int64_t rows = a.tokens * s.kvHeads;
     if (!a.keys || !a.split.ids || rows > kSplitMaxRows) return std::nullopt;
     if (a.nbStride <= kWideRowBlocks)
@@ -154,7 +154,7 @@ std::optional<cudaError_t> launchSplitTopk(const Shape& s, const SliceArgs& a,
 }
 
 cudaError_t launchTopk(const Shape& s, const SliceArgs& a, cudaStream_t stream) {
-    if (const std::optional<cudaError_t> split = launchSplitTopk(s, a, stream)) return *split;
+    if (const std::optional<cudaError_t> few = launchFewRowsTopk(s, a, stream)) return *few;
     const size_t rowBytes = size_t(a.nbStride) * sizeof(uint32_t);
     int device = 0, optin = 0;
     cudaError_t e = cudaGetDevice(&device);
