@@ -1,6 +1,8 @@
 #include "dependent_launch.cuh"
 #include "sparse_compress.cuh"
 
+#include <algorithm>
+
 namespace folio::kernels {
 
 namespace {
@@ -41,6 +43,39 @@ __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHea
     out[g * outHeadStride + j * dim + e] = __float2bfloat16(sum / float(kernel));
 }
 
+// A decode step's append and compression in one launch: thread block (kv head, level). The
+// level-0 blocks append the step's key and value; every block compresses the window (if any)
+// that the new key completes, taking the new key from the projection rather than from the
+// cache (another block writes it there), in the same order of summation as compressKeysKernel.
+__global__ void appendCompressStepKernel(const bf16* __restrict__ keys,
+                                         const bf16* __restrict__ values, bf16* keyCache,
+                                         bf16* __restrict__ valueCache, int64_t headStride, int dim,
+                                         Levels levels, const int64_t* position) {
+    // Written before the step's first kernel, so it may be read before the wait.
+    const int64_t pos = *position;
+    waitForPrecedingKernel();
+    const int g = blockIdx.x;
+    const CompressLevel& level = levels.level[blockIdx.y];
+    const int64_t n = pos + 1;
+    const bool completes = n >= level.kernel && (n - level.kernel) % level.stride == 0;
+    const int64_t j = completes ? (n - level.kernel) / level.stride : 0;
+    bf16* head = keyCache + g * headStride;
+    for (int e = threadIdx.x; e < dim; e += blockDim.x) {
+        const bf16 key = keys[int64_t(g) * dim + e];
+        if (blockIdx.y == 0) {
+            head[pos * dim + e] = key;
+            valueCache[g * headStride + pos * dim + e] = values[int64_t(g) * dim + e];
+        }
+        if (!completes) continue;
+        const bf16* src = head + j * level.stride * dim + e;
+        float sum = 0.0f;
+        for (int u = 0; u + 1 < level.kernel; ++u) sum += __bfloat162float(src[int64_t(u) * dim]);
+        sum += __bfloat162float(key);
+        level.out[g * level.outHeadStride + j * dim + e] =
+            __float2bfloat16(sum / float(level.kernel));
+    }
+}
+
 bool badStep(const bf16* keys, int kvHeads, int dim, const int64_t* position) {
     return kvHeads <= 0 || kvHeads > 65535 || dim <= 0 || !position || !keys;
 }
@@ -58,6 +93,19 @@ cudaError_t launchStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int
 }
 
 } // namespace
+
+cudaError_t launchAppendCompressStep(const bf16* keys, const bf16* values, int kvHeads, int dim,
+                                     bf16* keyCache, bf16* valueCache, int64_t headStride,
+                                     const CompressLevel& first, const CompressLevel& second,
+                                     const int64_t* position, cudaStream_t stream) {
+    if (badStep(keys, kvHeads, dim, position) || !values || !keyCache || !valueCache ||
+        headStride < 0 || badLevel(first) || badLevel(second))
+        return cudaErrorInvalidValue;
+    const int threads = std::min(256, (dim + 31) / 32 * 32);
+    return launchDependent(appendCompressStepKernel, dim3(kvHeads, 2), threads, 0, stream, keys,
+                           values, keyCache, valueCache, headStride, dim, Levels{{first, second}},
+                           position);
+}
 
 cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
                                int kernel, int stride, int64_t firstIndex, int64_t count, bf16* out,

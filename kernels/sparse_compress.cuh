@@ -33,4 +33,13 @@ cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, 
                                        const CompressLevel& second, const int64_t* position,
                                        cudaStream_t stream);
 
+// A decode step's append and compression in one launch: the key and value of the token at
+// *position (rows of kvHeads * dim, keys and values) go to keyCache and valueCache (heads
+// headStride elements apart) as launchAppendKeysValues puts them, and the windows of both levels
+// that key completes are compressed as launchCompressKeysStepPair does, bit for bit.
+cudaError_t launchAppendCompressStep(const bf16* keys, const bf16* values, int kvHeads, int dim,
+                                     bf16* keyCache, bf16* valueCache, int64_t headStride,
+                                     const CompressLevel& first, const CompressLevel& second,
+                                     const int64_t* position, cudaStream_t stream);
+
 } // namespace folio::kernels

@@ -3,6 +3,7 @@
 #include "captured_graph.h"
 #include "cuda_backend.h"
 #include "kernel_common.cuh"
+#include "sparse_compress.cuh"
 
 #include <map>
 
@@ -76,7 +77,12 @@ private:
     Status outputProduct(int layer, int64_t rows);
     // The workspace's activations = swiglu(rmsnorm(residual stream) Wgateup^T), bf16.
     Status swiglu(int64_t rows, const bf16* normWeight, const bf16* wGateUp);
-    Status compress(int layer, folio::kernels::Position start, int64_t count);
+    // Appends the chunk's keys and values to the layer's cache and compresses the windows they
+    // complete; compress() does the second part alone (for keys loaded from a file).
+    Status appendAndCompress(int layer, folio::kernels::Position start, int64_t count);
+    Status compress(int layer, int64_t start, int64_t count);
+    // The layer's compressed keys of level 0 or 1 as the compression kernels take them.
+    folio::kernels::CompressLevel compressLevel(int layer, int level);
     Status copyLinearStates(bool toCheckpoint, DeviceBuffer& checkpoint);
     int64_t compressedCapacity(int kernel, int stride) const;
 

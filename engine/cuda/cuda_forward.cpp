@@ -231,27 +231,43 @@ Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
     return {};
 }
 
-Status CudaContext::compress(int l, k::Position start, int64_t T) {
+k::CompressLevel CudaContext::compressLevel(int l, int level) {
+    const auto& sc = config_.sparse;
+    SparseState& s = sparse_[l];
+    const int kernel = level == 0 ? sc.kernelSize : sc.kernelSize2();
+    const int stride = level == 0 ? sc.kernelStride : sc.kernelStride2();
+    return {kernel, stride, (level == 0 ? s.k1 : s.k2).as<bf16>(),
+            compressedCapacity(kernel, stride) * config_.headDim};
+}
+
+Status CudaContext::appendAndCompress(int l, k::Position start, int64_t T) {
+    const ModelConfig& c = config_;
+    SparseState& s = sparse_[l];
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const bf16* proj = ws_.proj.as<bf16>();
+    const int64_t d = c.headDim;
+    // A graph step appends its key and value and compresses whatever windows its key completes,
+    // both levels, in one launch.
+    if (start.device) {
+        SALA_CUDA(k::launchAppendCompressStep(
+            proj + layer.kOffset, proj + layer.vOffset, c.numKvHeads, int(d), s.keys.as<bf16>(),
+            s.values.as<bf16>(), capacity_ * d, compressLevel(l, 0), compressLevel(l, 1),
+            start.device, stream_));
+        return {};
+    }
+    SALA_CUDA(k::launchAppendKeysValues(proj + layer.kOffset, proj + layer.vOffset, layer.inRows, T,
+                                        c.numKvHeads, int(d), s.keys.as<bf16>(),
+                                        s.values.as<bf16>(), capacity_ * d, start, stream_));
+    return compress(l, start.value, T);
+}
+
+Status CudaContext::compress(int l, int64_t start, int64_t T) {
     const ModelConfig& c = config_;
     SparseState& s = sparse_[l];
     const int64_t d = c.headDim;
-    const auto& sc = c.sparse;
-    auto level = [&](int kernel, int stride, DeviceBuffer& out) {
-        return k::CompressLevel{kernel, stride, out.as<bf16>(),
-                                compressedCapacity(kernel, stride) * d};
-    };
-    const k::CompressLevel levels[2] = {level(sc.kernelSize, sc.kernelStride, s.k1),
-                                        level(sc.kernelSize2(), sc.kernelStride2(), s.k2)};
-    // A graph step compresses whatever windows its token completes, both levels in one launch.
-    if (start.device) {
-        SALA_CUDA(k::launchCompressKeysStepPair(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads,
-                                                int(d), levels[0], levels[1], start.device,
-                                                stream_));
-        return {};
-    }
-    for (const k::CompressLevel& lv : levels) {
-        const int64_t from = cpu::compressedCount(start.value, lv.kernel, lv.stride);
-        const int64_t to = cpu::compressedCount(start.value + T, lv.kernel, lv.stride);
+    for (const k::CompressLevel& lv : {compressLevel(l, 0), compressLevel(l, 1)}) {
+        const int64_t from = cpu::compressedCount(start, lv.kernel, lv.stride);
+        const int64_t to = cpu::compressedCount(start + T, lv.kernel, lv.stride);
         if (to <= from) continue;
         SALA_CUDA(k::launchCompressKeys(s.keys.as<bf16>(), capacity_ * d, c.numKvHeads, int(d),
                                         lv.kernel, lv.stride, from, to - from, lv.out,
@@ -297,10 +313,7 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
                                             stream_));
     }
     const int64_t headStride = capacity_ * d;
-    SALA_CUDA(k::launchAppendKeysValues(proj + layer.kOffset, proj + layer.vOffset, stride, T,
-                                        c.numKvHeads, int(d), s.keys.as<bf16>(),
-                                        s.values.as<bf16>(), headStride, start, stream_));
-    SALA_TRY(compress(l, start, T));
+    SALA_TRY(appendAndCompress(l, start, T));
     SALA_TRY(sparseSelect(l, start, T));
 
     const auto& sc = c.sparse;

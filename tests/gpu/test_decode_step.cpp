@@ -26,6 +26,7 @@ class TestDecodeStep : public QObject {
 private slots:
     void ropeAppendAndAttentionReadThePosition();
     void compressStepWritesEachCompletedWindow();
+    void appendCompressStepMatchesSeparateKernels();
     void selectionGraphMatchesCpu_data();
     void selectionGraphMatchesCpu();
 };
@@ -182,6 +183,70 @@ void TestDecodeStep::compressStepWritesEachCompletedWindow() {
     for (int i = 0; i < 2; ++i)
         QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
                  qPrintable(QString("level %1 of a pair").arg(i + 1)));
+}
+
+// The decode step's append and compression in one launch, replayed from position 0 with a fresh
+// key and value row each step: the caches hold the rows, and both levels of compressed keys are
+// those of launchCompressKeys over the final cache, bit for bit (nothing else written).
+void TestDecodeStep::appendCompressStepMatchesSeparateKernels() {
+    GPU_OR_SKIP();
+    auto rng = freshRng();
+    for (const int dim : {128, 64, 48}) {
+        const int kvHeads = 2;
+        const int64_t length = 301, rowWidth = int64_t(kvHeads) * dim;
+        const std::vector<bf16> keyRows = toBf16(randomFloats(size_t(length * rowWidth), rng));
+        const std::vector<bf16> valueRows = toBf16(randomFloats(keyRows.size(), rng));
+        DeviceBuffer<bf16> key{size_t(rowWidth)}, value{size_t(rowWidth)};
+        DeviceBuffer<bf16> keyCache(size_t(kvHeads) * length * dim), valueCache(keyCache.size());
+        keyCache.poison();
+        valueCache.poison();
+        const folio::kernels::CompressLevel shape[2] = {{32, 16}, {128, 64}};
+        std::vector<DeviceBuffer<bf16>> steps(2), whole(2);
+        folio::kernels::CompressLevel out[2];
+        std::vector<int64_t> counts(2);
+        for (int i = 0; i < 2; ++i) {
+            counts[i] = sala::cpu::compressedCount(length, shape[i].kernel, shape[i].stride);
+            steps[i].resize(size_t(kvHeads) * (counts[i] + 1) * dim);
+            whole[i].resize(steps[i].size());
+            steps[i].poison();
+            whole[i].poison();
+            out[i] = {shape[i].kernel, shape[i].stride, steps[i].get(), (counts[i] + 1) * dim};
+        }
+        DeviceBuffer<int64_t> pos(1);
+        Graph g;
+        CUDA_CHECK(g.capture([&](cudaStream_t s) {
+            return folio::kernels::launchAppendCompressStep(
+                key.get(), value.get(), kvHeads, dim, keyCache.get(), valueCache.get(),
+                length * dim, out[0], out[1], pos.get(), s);
+        }));
+        for (int64_t p = 0; p < length; ++p) {
+            CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
+            CUDA_CHECK(cudaMemcpy(key.get(), keyRows.data() + p * rowWidth, rowWidth * sizeof(bf16),
+                                  cudaMemcpyHostToDevice));
+            CUDA_CHECK(cudaMemcpy(value.get(), valueRows.data() + p * rowWidth,
+                                  rowWidth * sizeof(bf16), cudaMemcpyHostToDevice));
+            CUDA_CHECK(g.replay());
+        }
+        // The rows as the cache lays them out: [head][position][dim].
+        std::vector<bf16> wantKeys(keyCache.size()), wantValues(keyCache.size());
+        for (int64_t p = 0; p < length; ++p)
+            for (int h = 0; h < kvHeads; ++h)
+                for (int e = 0; e < dim; ++e) {
+                    wantKeys[(h * length + p) * dim + e] = keyRows[p * rowWidth + h * dim + e];
+                    wantValues[(h * length + p) * dim + e] = valueRows[p * rowWidth + h * dim + e];
+                }
+        QVERIFY2(sameBits(keyCache.download(), wantKeys),
+                 qPrintable(QString("keys, dim %1").arg(dim)));
+        QVERIFY2(sameBits(valueCache.download(), wantValues),
+                 qPrintable(QString("values, dim %1").arg(dim)));
+        for (int i = 0; i < 2; ++i) {
+            CUDA_CHECK(folio::kernels::launchCompressKeys(
+                keyCache.get(), length * dim, kvHeads, dim, shape[i].kernel, shape[i].stride, 0,
+                counts[i], whole[i].get(), (counts[i] + 1) * dim, nullptr));
+            QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
+                     qPrintable(QString("level %1, dim %2").arg(i + 1).arg(dim)));
+        }
+    }
 }
 
 void TestDecodeStep::selectionGraphMatchesCpu_data() {
