@@ -9,29 +9,20 @@ namespace {
 
 constexpr int kCompressThreads = 256;
 
-// The levels one launch compresses (one, or the decode step's two): blockIdx.z picks one.
+// The decode step's two levels (level 1 and level 2): blockIdx.y picks one.
 struct Levels {
     CompressLevel level[2];
 };
 
 // One thread per (window, feature) of one kv head; consecutive threads read consecutive
-// features of the same key row, so every load is coalesced. With `stepPosition` set, the
-// window (if any) that the key at that position completes is the one to compress.
+// features of the same key row, so every load is coalesced.
 __global__ void compressKeysKernel(const bf16* __restrict__ keys, int64_t keyHeadStride, int dim,
-                                   Levels levels, int64_t firstIndex, int64_t count,
-                                   const int64_t* stepPosition) {
+                                   CompressLevel level, int64_t firstIndex, int64_t count) {
     waitForPrecedingKernel();
-    const CompressLevel& level = levels.level[blockIdx.z];
     const int kernel = level.kernel;
     const int stride = level.stride;
     bf16* __restrict__ out = level.out;
     const int64_t outHeadStride = level.outHeadStride;
-    if (stepPosition) {
-        const int64_t n = *stepPosition + 1; // keys held once this position is appended
-        const bool completes = n >= kernel && (n - kernel) % stride == 0;
-        firstIndex = completes ? (n - kernel) / stride : 0;
-        count = completes ? 1 : 0;
-    }
     const int g = blockIdx.y;
     const int64_t item = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (item >= count * dim) return;
@@ -84,14 +75,6 @@ bool badLevel(const CompressLevel& level) {
     return level.kernel <= 0 || level.stride <= 0 || !level.out;
 }
 
-cudaError_t launchStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
-                       const Levels& levels, unsigned count, const int64_t* position,
-                       cudaStream_t stream) {
-    const dim3 grid(ceilDiv(dim, kCompressThreads), kvHeads, count);
-    return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
-                           keyHeadStride, dim, levels, int64_t(0), int64_t(0), position);
-}
-
 } // namespace
 
 cudaError_t launchAppendCompressStep(const bf16* keys, const bf16* values, int kvHeads, int dim,
@@ -117,27 +100,9 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
     const int64_t blocks = (count * dim + kCompressThreads - 1) / kCompressThreads;
     if (kvHeads > 65535 || blocks > 0x7fffffff) return cudaErrorInvalidValue;
     const dim3 grid(static_cast<unsigned>(blocks), kvHeads);
-    const Levels levels{{{kernel, stride, out, outHeadStride}, {}}};
     return launchDependent(compressKeysKernel, grid, kCompressThreads, 0, stream, keys,
-                           keyHeadStride, dim, levels, firstIndex, count, nullptr);
-}
-
-cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
-                                   int kernel, int stride, const int64_t* position, bf16* out,
-                                   int64_t outHeadStride, cudaStream_t stream) {
-    const CompressLevel level{kernel, stride, out, outHeadStride};
-    if (badStep(keys, kvHeads, dim, position) || badLevel(level)) return cudaErrorInvalidValue;
-    return launchStep(keys, keyHeadStride, kvHeads, dim, Levels{{level, {}}}, 1, position, stream);
-}
-
-cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, int kvHeads,
-                                       int dim, const CompressLevel& first,
-                                       const CompressLevel& second, const int64_t* position,
-                                       cudaStream_t stream) {
-    if (badStep(keys, kvHeads, dim, position) || badLevel(first) || badLevel(second))
-        return cudaErrorInvalidValue;
-    return launchStep(keys, keyHeadStride, kvHeads, dim, Levels{{first, second}}, 2, position,
-                      stream);
+                           keyHeadStride, dim, CompressLevel{kernel, stride, out, outHeadStride},
+                           firstIndex, count);
 }
 
 } // namespace folio::kernels

@@ -15,28 +15,16 @@ cudaError_t launchCompressKeys(const bf16* keys, int64_t keyHeadStride, int kvHe
                                int kernel, int stride, int64_t firstIndex, int64_t count, bf16* out,
                                int64_t outHeadStride, cudaStream_t stream);
 
-// The decode step's form: the position of the token just appended is read from the device, and
-// the window that token completes, if any, is compressed. A fixed launch shape, for CUDA graphs.
-cudaError_t launchCompressKeysStep(const bf16* keys, int64_t keyHeadStride, int kvHeads, int dim,
-                                   int kernel, int stride, const int64_t* position, bf16* out,
-                                   int64_t outHeadStride, cudaStream_t stream);
-
 struct CompressLevel {
     int kernel = 0, stride = 0;
     bf16* out = nullptr;
     int64_t outHeadStride = 0;
 };
 
-// launchCompressKeysStep for two levels (the decode step's level 1 and level 2) in one launch.
-cudaError_t launchCompressKeysStepPair(const bf16* keys, int64_t keyHeadStride, int kvHeads,
-                                       int dim, const CompressLevel& first,
-                                       const CompressLevel& second, const int64_t* position,
-                                       cudaStream_t stream);
-
 // A decode step's append and compression in one launch: the key and value of the token at
 // *position (rows of kvHeads * dim, keys and values) go to keyCache and valueCache (heads
 // headStride elements apart) as launchAppendKeysValues puts them, and the windows of both levels
-// that key completes are compressed as launchCompressKeysStepPair does, bit for bit.
+// that key completes are compressed, bit for bit as launchCompressKeys compresses them.
 cudaError_t launchAppendCompressStep(const bf16* keys, const bf16* values, int kvHeads, int dim,
                                      bf16* keyCache, bf16* valueCache, int64_t headStride,
                                      const CompressLevel& first, const CompressLevel& second,

@@ -25,7 +25,6 @@ class TestDecodeStep : public QObject {
     Q_OBJECT
 private slots:
     void ropeAppendAndAttentionReadThePosition();
-    void compressStepWritesEachCompletedWindow();
     void appendCompressStepMatchesSeparateKernels();
     void selectionGraphMatchesCpu_data();
     void selectionGraphMatchesCpu();
@@ -125,128 +124,78 @@ void TestDecodeStep::ropeAppendAndAttentionReadThePosition() {
     }
 }
 
-// Appending one key at a time and compressing with the step form must leave exactly what one
-// compression of the whole run leaves, window for window.
-void TestDecodeStep::compressStepWritesEachCompletedWindow() {
-    GPU_OR_SKIP();
-    auto rng = freshRng();
-    const int kvHeads = 2, dim = 64;
-    const int64_t length = 333;
-    DeviceBuffer<bf16> keys;
-    keys.upload(toBf16(randomFloats(size_t(kvHeads) * length * dim, rng)));
-    DeviceBuffer<int64_t> pos(1);
-    for (auto [kernel, stride] : {std::pair{8, 4}, std::pair{32, 16}, std::pair{5, 5}}) {
-        const int64_t n = sala::cpu::compressedCount(length, kernel, stride);
-        DeviceBuffer<bf16> whole(size_t(kvHeads) * (n + 1) * dim), steps(whole.size());
-        whole.poison();
-        steps.poison();
-        CUDA_CHECK(folio::kernels::launchCompressKeys(keys.get(), length * dim, kvHeads, dim,
-                                                      kernel, stride, 0, n, whole.get(),
-                                                      (n + 1) * dim, nullptr));
-        Graph g;
-        CUDA_CHECK(g.capture([&](cudaStream_t s) {
-            return folio::kernels::launchCompressKeysStep(keys.get(), length * dim, kvHeads, dim,
-                                                          kernel, stride, pos.get(), steps.get(),
-                                                          (n + 1) * dim, s);
-        }));
-        for (int64_t p = 0; p < length; ++p) {
-            CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
-            CUDA_CHECK(g.replay());
-        }
-        QVERIFY2(sameBits(whole.download(), steps.download()),
-                 qPrintable(QString("kernel %1 stride %2").arg(kernel).arg(stride)));
-    }
-    // Two levels in one launch, as a decode step compresses them.
-    const folio::kernels::CompressLevel levels[2] = {{8, 4}, {32, 16}};
-    std::vector<DeviceBuffer<bf16>> whole(2), steps(2);
-    folio::kernels::CompressLevel out[2];
-    for (int i = 0; i < 2; ++i) {
-        const int64_t n = sala::cpu::compressedCount(length, levels[i].kernel, levels[i].stride);
-        whole[i].resize(size_t(kvHeads) * (n + 1) * dim);
-        steps[i].resize(whole[i].size());
-        whole[i].poison();
-        steps[i].poison();
-        CUDA_CHECK(folio::kernels::launchCompressKeys(keys.get(), length * dim, kvHeads, dim,
-                                                      levels[i].kernel, levels[i].stride, 0, n,
-                                                      whole[i].get(), (n + 1) * dim, nullptr));
-        out[i] = {levels[i].kernel, levels[i].stride, steps[i].get(), (n + 1) * dim};
-    }
-    Graph g;
-    CUDA_CHECK(g.capture([&](cudaStream_t s) {
-        return folio::kernels::launchCompressKeysStepPair(keys.get(), length * dim, kvHeads, dim,
-                                                          out[0], out[1], pos.get(), s);
-    }));
-    for (int64_t p = 0; p < length; ++p) {
-        CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
-        CUDA_CHECK(g.replay());
-    }
-    for (int i = 0; i < 2; ++i)
-        QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
-                 qPrintable(QString("level %1 of a pair").arg(i + 1)));
-}
-
 // The decode step's append and compression in one launch, replayed from position 0 with a fresh
 // key and value row each step: the caches hold the rows, and both levels of compressed keys are
 // those of launchCompressKeys over the final cache, bit for bit (nothing else written).
 void TestDecodeStep::appendCompressStepMatchesSeparateKernels() {
     GPU_OR_SKIP();
     auto rng = freshRng();
-    for (const int dim : {128, 64, 48}) {
-        const int kvHeads = 2;
-        const int64_t length = 301, rowWidth = int64_t(kvHeads) * dim;
-        const std::vector<bf16> keyRows = toBf16(randomFloats(size_t(length * rowWidth), rng));
-        const std::vector<bf16> valueRows = toBf16(randomFloats(keyRows.size(), rng));
-        DeviceBuffer<bf16> key{size_t(rowWidth)}, value{size_t(rowWidth)};
-        DeviceBuffer<bf16> keyCache(size_t(kvHeads) * length * dim), valueCache(keyCache.size());
-        keyCache.poison();
-        valueCache.poison();
-        const folio::kernels::CompressLevel shape[2] = {{32, 16}, {128, 64}};
-        std::vector<DeviceBuffer<bf16>> steps(2), whole(2);
-        folio::kernels::CompressLevel out[2];
-        std::vector<int64_t> counts(2);
-        for (int i = 0; i < 2; ++i) {
-            counts[i] = sala::cpu::compressedCount(length, shape[i].kernel, shape[i].stride);
-            steps[i].resize(size_t(kvHeads) * (counts[i] + 1) * dim);
-            whole[i].resize(steps[i].size());
-            steps[i].poison();
-            whole[i].poison();
-            out[i] = {shape[i].kernel, shape[i].stride, steps[i].get(), (counts[i] + 1) * dim};
+    // The real model's levels, and short windows: overlapping (8 every 4) and side by side (5).
+    const std::pair<folio::kernels::CompressLevel, folio::kernels::CompressLevel> pairs[] = {
+        {{32, 16}, {128, 64}}, {{8, 4}, {5, 5}}};
+    for (const auto& [firstLevel, secondLevel] : pairs)
+        for (const int dim : {128, 64, 48}) {
+            const int kvHeads = 2;
+            const int64_t length = 301, rowWidth = int64_t(kvHeads) * dim;
+            const std::vector<bf16> keyRows = toBf16(randomFloats(size_t(length * rowWidth), rng));
+            const std::vector<bf16> valueRows = toBf16(randomFloats(keyRows.size(), rng));
+            DeviceBuffer<bf16> key{size_t(rowWidth)}, value{size_t(rowWidth)};
+            DeviceBuffer<bf16> keyCache(size_t(kvHeads) * length * dim),
+                valueCache(keyCache.size());
+            keyCache.poison();
+            valueCache.poison();
+            const folio::kernels::CompressLevel shape[2] = {firstLevel, secondLevel};
+            std::vector<DeviceBuffer<bf16>> steps(2), whole(2);
+            folio::kernels::CompressLevel out[2];
+            std::vector<int64_t> counts(2);
+            for (int i = 0; i < 2; ++i) {
+                counts[i] = sala::cpu::compressedCount(length, shape[i].kernel, shape[i].stride);
+                steps[i].resize(size_t(kvHeads) * (counts[i] + 1) * dim);
+                whole[i].resize(steps[i].size());
+                steps[i].poison();
+                whole[i].poison();
+                out[i] = {shape[i].kernel, shape[i].stride, steps[i].get(), (counts[i] + 1) * dim};
+            }
+            DeviceBuffer<int64_t> pos(1);
+            Graph g;
+            CUDA_CHECK(g.capture([&](cudaStream_t s) {
+                return folio::kernels::launchAppendCompressStep(
+                    key.get(), value.get(), kvHeads, dim, keyCache.get(), valueCache.get(),
+                    length * dim, out[0], out[1], pos.get(), s);
+            }));
+            for (int64_t p = 0; p < length; ++p) {
+                CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
+                CUDA_CHECK(cudaMemcpy(key.get(), keyRows.data() + p * rowWidth,
+                                      rowWidth * sizeof(bf16), cudaMemcpyHostToDevice));
+                CUDA_CHECK(cudaMemcpy(value.get(), valueRows.data() + p * rowWidth,
+                                      rowWidth * sizeof(bf16), cudaMemcpyHostToDevice));
+                CUDA_CHECK(g.replay());
+            }
+            // The rows as the cache lays them out: [head][position][dim].
+            std::vector<bf16> wantKeys(keyCache.size()), wantValues(keyCache.size());
+            for (int64_t p = 0; p < length; ++p)
+                for (int h = 0; h < kvHeads; ++h)
+                    for (int e = 0; e < dim; ++e) {
+                        wantKeys[(h * length + p) * dim + e] = keyRows[p * rowWidth + h * dim + e];
+                        wantValues[(h * length + p) * dim + e] =
+                            valueRows[p * rowWidth + h * dim + e];
+                    }
+            QVERIFY2(sameBits(keyCache.download(), wantKeys),
+                     qPrintable(QString("keys, dim %1").arg(dim)));
+            QVERIFY2(sameBits(valueCache.download(), wantValues),
+                     qPrintable(QString("values, dim %1").arg(dim)));
+            for (int i = 0; i < 2; ++i) {
+                CUDA_CHECK(folio::kernels::launchCompressKeys(
+                    keyCache.get(), length * dim, kvHeads, dim, shape[i].kernel, shape[i].stride, 0,
+                    counts[i], whole[i].get(), (counts[i] + 1) * dim, nullptr));
+                QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
+                         qPrintable(QString("level %1 (%2 every %3), dim %4")
+                                        .arg(i + 1)
+                                        .arg(shape[i].kernel)
+                                        .arg(shape[i].stride)
+                                        .arg(dim)));
+            }
         }
-        DeviceBuffer<int64_t> pos(1);
-        Graph g;
-        CUDA_CHECK(g.capture([&](cudaStream_t s) {
-            return folio::kernels::launchAppendCompressStep(
-                key.get(), value.get(), kvHeads, dim, keyCache.get(), valueCache.get(),
-                length * dim, out[0], out[1], pos.get(), s);
-        }));
-        for (int64_t p = 0; p < length; ++p) {
-            CUDA_CHECK(cudaMemcpy(pos.get(), &p, sizeof p, cudaMemcpyHostToDevice));
-            CUDA_CHECK(cudaMemcpy(key.get(), keyRows.data() + p * rowWidth, rowWidth * sizeof(bf16),
-                                  cudaMemcpyHostToDevice));
-            CUDA_CHECK(cudaMemcpy(value.get(), valueRows.data() + p * rowWidth,
-                                  rowWidth * sizeof(bf16), cudaMemcpyHostToDevice));
-            CUDA_CHECK(g.replay());
-        }
-        // The rows as the cache lays them out: [head][position][dim].
-        std::vector<bf16> wantKeys(keyCache.size()), wantValues(keyCache.size());
-        for (int64_t p = 0; p < length; ++p)
-            for (int h = 0; h < kvHeads; ++h)
-                for (int e = 0; e < dim; ++e) {
-                    wantKeys[(h * length + p) * dim + e] = keyRows[p * rowWidth + h * dim + e];
-                    wantValues[(h * length + p) * dim + e] = valueRows[p * rowWidth + h * dim + e];
-                }
-        QVERIFY2(sameBits(keyCache.download(), wantKeys),
-                 qPrintable(QString("keys, dim %1").arg(dim)));
-        QVERIFY2(sameBits(valueCache.download(), wantValues),
-                 qPrintable(QString("values, dim %1").arg(dim)));
-        for (int i = 0; i < 2; ++i) {
-            CUDA_CHECK(folio::kernels::launchCompressKeys(
-                keyCache.get(), length * dim, kvHeads, dim, shape[i].kernel, shape[i].stride, 0,
-                counts[i], whole[i].get(), (counts[i] + 1) * dim, nullptr));
-            QVERIFY2(sameBits(whole[i].download(), steps[i].download()),
-                     qPrintable(QString("level %1, dim %2").arg(i + 1).arg(dim)));
-        }
-    }
 }
 
 void TestDecodeStep::selectionGraphMatchesCpu_data() {
