@@ -70,6 +70,7 @@ std::vector<float> fromBf16(const std::vector<__nv_bfloat16>& v);
 // Rounds every element to bf16 precision (so CPU twins see what the GPU sees).
 std::vector<float> roundBf16(const std::vector<float>& v);
 // A fresh seed per run, printed so a failure can be reproduced.
+// FOLIO_TEST_SEED in the environment fixes the seed instead.
 std::mt19937 freshRng();
 
 // Median of the values (taken by value: it sorts its copy).
