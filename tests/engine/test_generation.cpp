@@ -180,12 +180,26 @@ sala::SamplingParams greedySampling() {
     return p;
 }
 
-// A context that took `prompt` and drew the token a decode run starts from (-1 on failure).
-std::pair<std::unique_ptr<sala::Context>, int>
-promptedContext(sala::Backend& backend, const std::vector<int>& prompt, sala::Sampler& sampler) {
-    auto ctx = newContext(backend);
-    auto first = ctx->forwardSample(prompt, sampler);
-    return {std::move(ctx), first.ok() ? *first : -1};
+// A greedy decode run one step in: the context took the prompt and drew `first` from it, and the
+// run's decoder went on from `first` to `second` (-1 where that failed). Held by pointer: the
+// decoder refers to the sampler and the context.
+struct DecodeRun {
+    sala::Sampler sampler{greedySampling()};
+    std::unique_ptr<sala::Context> ctx;
+    std::unique_ptr<sala::Decoder> decoder;
+    int first = -1, second = -1;
+};
+
+std::unique_ptr<DecodeRun> startedRun(sala::Backend& backend, const std::vector<int>& prompt) {
+    auto run = std::make_unique<DecodeRun>();
+    run->ctx = newContext(backend);
+    auto first = run->ctx->forwardSample(prompt, run->sampler);
+    if (!first) return run;
+    run->first = *first;
+    run->decoder = run->ctx->decoder(run->sampler);
+    auto second = run->decoder->next(run->first);
+    if (second) run->second = *second;
+    return run;
 }
 
 } // namespace
@@ -194,24 +208,20 @@ void TestGeneration::decoderEndsWithOrWithoutItsLastToken() {
     auto backend = cpuBackend("a_micro_dense");
     const std::vector<int> prompt = goldenPrompt("a_micro_dense");
     for (const bool keep : {true, false}) {
-        sala::Sampler sampler(greedySampling());
-        const auto [ctx, first] = promptedContext(*backend, prompt, sampler);
-        QVERIFY(first >= 0);
-        const auto decoder = ctx->decoder(sampler);
-        auto a = decoder->next(first);
-        QVERIFY(a.ok());
-        auto b = decoder->next(*a);
-        QVERIFY(b.ok());
-        QVERIFY(decoder->finish(*b, keep).ok());
+        const auto run = startedRun(*backend, prompt);
+        QVERIFY(run->first >= 0 && run->second >= 0);
+        auto third = run->decoder->next(run->second);
+        QVERIFY(third.ok());
+        QVERIFY(run->decoder->finish(*third, keep).ok());
         std::vector<int> want = prompt;
-        want.insert(want.end(), {first, *a});
-        if (keep) want.push_back(*b);
-        QVERIFY(ctx->tokens() == want);
+        want.insert(want.end(), {run->first, run->second});
+        if (keep) want.push_back(*third);
+        QVERIFY(run->ctx->tokens() == want);
         // The state matches the tokens: one more token gives the logits of a context that was
         // fed exactly those.
         const int probe = prompt.front();
         sala::ForwardOutput out;
-        QVERIFY(ctx->forward(std::span<const int>(&probe, 1), {}, out).ok());
+        QVERIFY(run->ctx->forward(std::span<const int>(&probe, 1), {}, out).ok());
         const std::vector<float> expected = logitsAfter(*backend, want, prompt.size(), probe);
         QVERIFY(!expected.empty());
         QVERIFY(out.logits == expected);
@@ -222,23 +232,22 @@ void TestGeneration::decoderGoesOnOnlyFromItsDraw() {
     auto backend = cpuBackend("a_micro_dense");
     const std::vector<int> prompt = goldenPrompt("a_micro_dense");
     const int vocab = backend->model().config.vocabSize;
-    sala::Sampler sampler(greedySampling());
-    const auto [ctx, first] = promptedContext(*backend, prompt, sampler);
-    QVERIFY(first >= 0);
-    const auto decoder = ctx->decoder(sampler);
-    auto a = decoder->next(first);
-    QVERIFY(a.ok());
+    const auto run = startedRun(*backend, prompt);
+    QVERIFY(run->first >= 0 && run->second >= 0);
+    sala::Context* ctx = run->ctx.get();
+    sala::Decoder* decoder = run->decoder.get();
+    const int drawn = run->second;
     const int64_t at = ctx->position();
-    const int other = (*a + 1) % vocab;
+    const int other = (drawn + 1) % vocab;
     auto refused = decoder->next(other);
     QVERIFY(!refused.ok());
     QCOMPARE(refused.error().code, sala::ErrorCode::InvalidArgument);
     QVERIFY(!decoder->finish(other, true).ok());
     QCOMPARE(ctx->position(), at);
-    QVERIFY(decoder->finish(*a, false).ok());
+    QVERIFY(decoder->finish(drawn, false).ok());
     QCOMPARE(ctx->position(), at);
-    QVERIFY(!decoder->next(*a).ok()); // the run has ended
-    QVERIFY(!decoder->finish(*a, true).ok());
+    QVERIFY(!decoder->next(drawn).ok()); // the run has ended
+    QVERIFY(!decoder->finish(drawn, true).ok());
     QCOMPARE(ctx->position(), at);
 }
 

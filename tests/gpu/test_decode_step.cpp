@@ -124,6 +124,20 @@ void TestDecodeStep::ropeAppendAndAttentionReadThePosition() {
     }
 }
 
+namespace {
+
+// Rows [position][kvHeads * dim] as a cache lays them out: [head][position][dim].
+std::vector<bf16> asCache(const std::vector<bf16>& rows, int64_t length, int kvHeads, int dim) {
+    std::vector<bf16> cache(rows.size());
+    for (int64_t p = 0; p < length; ++p)
+        for (int h = 0; h < kvHeads; ++h)
+            std::copy_n(rows.begin() + (p * kvHeads + h) * dim, dim,
+                        cache.begin() + (h * length + p) * dim);
+    return cache;
+}
+
+} // namespace
+
 // The decode step's append and compression in one launch, replayed from position 0 with a fresh
 // key and value row each step: the caches hold the rows, and both levels of compressed keys are
 // those of launchCompressKeys over the final cache, bit for bit (nothing else written).
@@ -131,9 +145,8 @@ void TestDecodeStep::appendCompressStepMatchesSeparateKernels() {
     GPU_OR_SKIP();
     auto rng = freshRng();
     // The real model's levels, and short windows: overlapping (8 every 4) and side by side (5).
-    const std::pair<folio::kernels::CompressLevel, folio::kernels::CompressLevel> pairs[] = {
-        {{32, 16}, {128, 64}}, {{8, 4}, {5, 5}}};
-    for (const auto& [firstLevel, secondLevel] : pairs)
+    const folio::kernels::CompressLevel pairs[][2] = {{{32, 16}, {128, 64}}, {{8, 4}, {5, 5}}};
+    for (const auto& shape : pairs)
         for (const int dim : {128, 64, 48}) {
             const int kvHeads = 2;
             const int64_t length = 301, rowWidth = int64_t(kvHeads) * dim;
@@ -144,7 +157,6 @@ void TestDecodeStep::appendCompressStepMatchesSeparateKernels() {
                 valueCache(keyCache.size());
             keyCache.poison();
             valueCache.poison();
-            const folio::kernels::CompressLevel shape[2] = {firstLevel, secondLevel};
             std::vector<DeviceBuffer<bf16>> steps(2), whole(2);
             folio::kernels::CompressLevel out[2];
             std::vector<int64_t> counts(2);
@@ -171,18 +183,9 @@ void TestDecodeStep::appendCompressStepMatchesSeparateKernels() {
                                       rowWidth * sizeof(bf16), cudaMemcpyHostToDevice));
                 CUDA_CHECK(g.replay());
             }
-            // The rows as the cache lays them out: [head][position][dim].
-            std::vector<bf16> wantKeys(keyCache.size()), wantValues(keyCache.size());
-            for (int64_t p = 0; p < length; ++p)
-                for (int h = 0; h < kvHeads; ++h)
-                    for (int e = 0; e < dim; ++e) {
-                        wantKeys[(h * length + p) * dim + e] = keyRows[p * rowWidth + h * dim + e];
-                        wantValues[(h * length + p) * dim + e] =
-                            valueRows[p * rowWidth + h * dim + e];
-                    }
-            QVERIFY2(sameBits(keyCache.download(), wantKeys),
+            QVERIFY2(sameBits(keyCache.download(), asCache(keyRows, length, kvHeads, dim)),
                      qPrintable(QString("keys, dim %1").arg(dim)));
-            QVERIFY2(sameBits(valueCache.download(), wantValues),
+            QVERIFY2(sameBits(valueCache.download(), asCache(valueRows, length, kvHeads, dim)),
                      qPrintable(QString("values, dim %1").arg(dim)));
             for (int i = 0; i < 2; ++i) {
                 CUDA_CHECK(folio::kernels::launchCompressKeys(
