@@ -58,7 +58,7 @@ public:
 
     // A run of one-token decode steps drawn with `sampler` (decoder.h); while it lasts the
     // context is used only through it. The plain run is a forwardSample() per step; a backend
-    // may return one that keeps its device busy while the host takes in each token.
+    // may return one that runs a step ahead of the host (decoder.h).
     virtual std::unique_ptr<Decoder> decoder(Sampler& sampler);
 
     // Remembers the current state; rollback() returns to it exactly.

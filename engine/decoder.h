@@ -1,12 +1,12 @@
 #pragma once
 // A run of one-token decode steps: generation's loop, and the bench's.
 //
-// The plain decoder runs each step when the host asks for it, so the GPU waits while the host
-// takes in one token and asks for the next (26-63 us a step on an H100, docs/perf.md). A backend
-// may instead run ahead: start the step that appends the token it is drawing before the host has
-// seen that token, and drop that step if the host ends the run without it. Either way the tokens
-// drawn and the context left behind are the same; a run ahead needs to know how the run ends,
-// hence finish().
+// The plain decoder runs each step when the host asks for it. A backend may instead run ahead:
+// start the step that appends the token it is drawing before the host has seen that token, and
+// drop that step if the host ends the run without it. Either way the tokens drawn and the context
+// left behind are the same; a run ahead needs to know how the run ends, hence finish(). (On an
+// H100 such a run measured no faster: a CUDA step's interval is the GPU's own time, see the
+// eleventh part of docs/perf.md; no backend runs ahead today.)
 
 #include "backend.h"
 #include "sampler.h"

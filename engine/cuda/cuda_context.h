@@ -82,7 +82,7 @@ private:
     Status appendAndCompress(int layer, folio::kernels::Position start, int64_t count);
     Status compress(int layer, int64_t start, int64_t count);
     // The layer's compressed keys of level 0 or 1 as the compression kernels take them.
-    folio::kernels::CompressLevel compressLevel(int layer, int level);
+    folio::kernels::CompressLevel compressLevel(int layer, int level) const;
     Status copyLinearStates(bool toCheckpoint, DeviceBuffer& checkpoint);
     int64_t compressedCapacity(int kernel, int stride) const;
 

@@ -231,9 +231,9 @@ Status CudaContext::lightningLayer(int l, k::Position start, int64_t T) {
     return {};
 }
 
-k::CompressLevel CudaContext::compressLevel(int l, int level) {
+k::CompressLevel CudaContext::compressLevel(int l, int level) const {
     const auto& sc = config_.sparse;
-    SparseState& s = sparse_[l];
+    const SparseState& s = sparse_[l];
     const int kernel = level == 0 ? sc.kernelSize : sc.kernelSize2();
     const int stride = level == 0 ? sc.kernelStride : sc.kernelStride2();
     return {kernel, stride, (level == 0 ? s.k1 : s.k2).as<bf16>(),
