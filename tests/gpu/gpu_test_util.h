@@ -46,11 +46,17 @@ public:
     }
     T* get() const { return ptr_; }
     size_t size() const { return n_; }
+    // Both wait until the bytes are in place: cudaMemset and a cudaMemcpy from pageable memory
+    // may return before, and a kernel on a non-blocking stream does not wait for them.
     // Fills every byte with 0xFF: NaN for float and bf16, -1 for ints.
-    void poison() { cudaMemset(ptr_, 0xFF, n_ * sizeof(T)); }
+    void poison() {
+        cudaMemset(ptr_, 0xFF, n_ * sizeof(T));
+        cudaDeviceSynchronize();
+    }
     void upload(const std::vector<T>& v) {
         resize(v.size());
         cudaMemcpy(ptr_, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice);
+        cudaDeviceSynchronize();
     }
     std::vector<T> download() const {
         std::vector<T> v(n_);

@@ -276,8 +276,7 @@ void TestGemv::chainedProductsSeeTheirInputs() {
     const std::vector<float> w2 = roundBf16(randomFloats(size_t(kHidden) * kMid, rng, 0.05f));
     std::vector<float> x(kHidden);
     sala::cpu::rmsNorm(residual.data(), 1, kHidden, normWeight.data(), kEps, x.data());
-    const std::vector<float> mid = roundBf16(twin(w1, roundBf16(x), kMid, kHidden, 1, 0, {}));
-    const std::vector<float> want = twin(w2, mid, kHidden, kMid, 1, 0, {});
+    const std::vector<float> mid = twin(w1, roundBf16(x), kMid, kHidden, 1, 0, {});
     DeviceBuffer<float> dResidual, dOut(kHidden);
     DeviceBuffer<bf16> dNorm, dW1, dW2, dX(kHidden), dMid(kMid);
     dResidual.upload(residual);
@@ -301,7 +300,14 @@ void TestGemv::chainedProductsSeeTheirInputs() {
         CUDA_CHECK(
             fk::launchGemv(second, dW2.get(), kHidden, kMid, {dOut.get(), true, 1, 0}, stream));
         CUDA_CHECK(cudaStreamSynchronize(stream));
-        const std::string why = compareRows(dOut.download(), want, 1e-2);
+        // The second product is checked against the first's stored output, not the CPU's: with
+        // seed 1204053504 an element of x rounds across a bf16 boundary, 435 of the 8,192 middle
+        // values then round differently on the two sides, and a row of the second product moves
+        // by up to 0.013 (usually 1 to 3 differ). An early read of the middle would see poison.
+        const std::vector<float> gotMid = fromBf16(dMid.download());
+        std::string why = compareRows(gotMid, mid, 1e-3 + 1.0 / 256);
+        if (why.empty())
+            why = compareRows(dOut.download(), twin(w2, gotMid, kHidden, kMid, 1, 0, {}), 1e-3);
         QVERIFY2(why.empty(), ("round " + std::to_string(round) + ": " + why).c_str());
     }
     CUDA_CHECK(cudaStreamDestroy(stream));
