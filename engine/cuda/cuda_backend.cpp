@@ -65,7 +65,8 @@ Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOp
     std::vector<double> slopes = cpu::lightningSlopes(c.lightningHeads);
     std::vector<float> slopesF(slopes.begin(), slopes.end());
     SALA_TRY(slopes_.allocate(slopesF.size() * sizeof(float)));
-    SALA_CUDA(cudaMemcpy(slopes_.get(), slopesF.data(), slopes_.bytes(), cudaMemcpyHostToDevice));
+    SALA_TRY(copyAndWait(slopes_.get(), slopesF.data(), slopes_.bytes(), cudaMemcpyHostToDevice,
+                         stream_, "slope upload"));
     SALA_TRY(gemm_.init(planOptions.gemmWorkspace));
     if (!options.warmUp) return {};
     if (Status st = warmUp(); !st.ok())

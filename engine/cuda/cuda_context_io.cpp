@@ -29,15 +29,16 @@ Status CudaContext::save(const std::filesystem::path& file) const {
                 for (auto [kind, buf] : {std::pair{SectionKind::Keys, &s.keys},
                                          std::pair{SectionKind::Values, &s.values}}) {
                     if (n > 0)
-                        SALA_CUDA(cudaMemcpy(host.data(), buf->as<char>() + g * capacity_ * d * 2,
-                                             n * d * 2, cudaMemcpyDeviceToHost));
+                        SALA_TRY(copyAndWait(host.data(), buf->as<char>() + g * capacity_ * d * 2,
+                                             n * d * 2, cudaMemcpyDeviceToHost, stream_,
+                                             "cache download"));
                     SALA_TRY(writer->write(kind, l, SectionType::BF16, host.data(), n * d * 2));
                 }
             }
         } else {
             state.resize(linear_[l].bytes() / sizeof(float));
-            SALA_CUDA(cudaMemcpy(state.data(), linear_[l].get(), linear_[l].bytes(),
-                                 cudaMemcpyDeviceToHost));
+            SALA_TRY(copyAndWait(state.data(), linear_[l].get(), linear_[l].bytes(),
+                                 cudaMemcpyDeviceToHost, stream_, "state download"));
             SALA_TRY(writer->write(SectionKind::LinearState, l, SectionType::F32, state.data(),
                                    linear_[l].bytes()));
         }
@@ -163,8 +164,8 @@ Status CudaContext::load(const std::filesystem::path& file) {
             } else {
                 st = readAsBf16(*reader, info, uint64_t(n * d), host);
                 if (st.ok() && n > 0)
-                    st = cudaStatus(cudaMemcpy(dst, host.data(), n * d * 2, cudaMemcpyHostToDevice),
-                                    "state upload");
+                    st = copyAndWait(dst, host.data(), n * d * 2, cudaMemcpyHostToDevice, stream_,
+                                     "state upload");
             }
             if (!st.ok()) return failed(st);
             ++part;
@@ -173,9 +174,10 @@ Status CudaContext::load(const std::filesystem::path& file) {
                    info.bytes == linear_[l].bytes()) {
             std::vector<float> state(info.bytes / sizeof(float));
             Status st = reader->read(state.data(), info.bytes);
+            if (st.ok())
+                st = copyAndWait(linear_[l].get(), state.data(), info.bytes, cudaMemcpyHostToDevice,
+                                 stream_, "state upload");
             if (!st.ok()) return failed(st);
-            SALA_CUDA(
-                cudaMemcpy(linear_[l].get(), state.data(), info.bytes, cudaMemcpyHostToDevice));
             stateSeen[l] = true;
         } else {
             return failed(makeError(ErrorCode::Format, file.string() + ": unexpected section"));

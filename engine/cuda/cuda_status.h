@@ -24,6 +24,16 @@ inline Status cublasStatus(cublasStatus_t s, const char* what) {
     return makeError(code, std::string(what) + ": cuBLAS status " + std::to_string(int(s)));
 }
 
+// A copy on `stream`, waited for. The engine's stream does not synchronize with the legacy
+// default stream, where cudaMemcpy runs: a plain cudaMemcpy from pageable memory may return
+// before its data lands, and one to the host may read buffers the stream is still writing.
+inline Status copyAndWait(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
+                          cudaStream_t stream, const char* what) {
+    if (Status st = cudaStatus(cudaMemcpyAsync(dst, src, bytes, kind, stream), what); !st.ok())
+        return st;
+    return cudaStatus(cudaStreamSynchronize(stream), what);
+}
+
 } // namespace sala::cuda
 
 #define SALA_CUDA(expr) SALA_TRY(::sala::cuda::cudaStatus((expr), #expr))
