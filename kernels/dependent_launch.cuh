@@ -23,14 +23,12 @@ __device__ __forceinline__ void waitForPrecedingKernel() {
 #endif
 }
 
-// The attribute is documented as opportunistic; it is set only where the card has the feature.
-inline bool dependentLaunchSupported() {
-    int device = 0, major = 0;
-    return cudaGetDevice(&device) == cudaSuccess &&
-           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) ==
-               cudaSuccess &&
-           major >= 9;
-}
+// Whether `kernel` was compiled for sm_90 or later, and so waits as the rule above requires. The
+// card alone does not tell: a build for older cards runs on Hopper and later cards through its
+// PTX, compiled then without the wait, and such a kernel launched as a dependent would read its
+// inputs before the kernel ahead had written them. The attribute is documented as opportunistic
+// and is set only for kernels that wait. Answers are remembered per kernel.
+bool compiledWithDependentWait(const void* kernel);
 
 // kernel<<<grid, block, sharedBytes, stream>>>(args...) as a programmatic dependent of the
 // stream's preceding kernel; returns the launch's error.
@@ -46,7 +44,7 @@ cudaError_t launchDependent(void (*kernel)(Params...), dim3 grid, dim3 block, si
     config.dynamicSmemBytes = sharedBytes;
     config.stream = stream;
     config.attrs = &attribute;
-    config.numAttrs = dependentLaunchSupported() ? 1 : 0;
+    config.numAttrs = compiledWithDependentWait(reinterpret_cast<const void*>(kernel)) ? 1 : 0;
     return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
 }
 

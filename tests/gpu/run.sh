@@ -2,6 +2,9 @@
 # On a GPU machine: builds Folio without the GUI, runs the GPU suites and a short benchmark,
 # and prints a summary table last.
 #   tests/gpu/run.sh [BUILD_DIR]
+# FOLIO_CUDA_ARCHS picks the code built (default: this card's). On Hopper,
+# FOLIO_CUDA_ARCHS=80-virtual runs the paths for older cards: PTX only, compiled for this card
+# at load, with __CUDA_ARCH__ 800 and so no programmatic dependent launches.
 # Qt (Core and Test) is needed for the suites; see qt_prefix.sh for a system without it.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
