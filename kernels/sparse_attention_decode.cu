@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-// Decode: one warp per (chosen block, kv group) folds that block's keys into the heads of the
-// group with the warp routine of sparse_attention_warp.cuh and writes a partial (max, sum,
+// Decode: one thread block per (chosen block, kv group) folds that block's keys into the heads of
+// the group with the warp routine of sparse_attention_warp.cuh and writes a partial (max, sum,
 // accumulator) per head to the workspace; a second kernel merges the partials of all blocks.
 
 namespace folio::kernels {
@@ -30,13 +30,52 @@ struct DecodeArgs {
     float scaleLog2;
 };
 
-// One warp: chosen block blockIdx.x of kv group blockIdx.y, every head of the group.
-template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const DecodeArgs a) {
+constexpr int kPartialWarps = 4;
+
+// The merge area of a partial block: per warp and query row, the accumulator's D columns, then
+// the row's max and sum.
+template <int D> struct WarpStates {
+    static constexpr int kRow = D + 2;
+    float* base;
+    __device__ float* row(int warp, int r) const { return base + (warp * 16 + r) * kRow; }
+};
+
+// Warp w's state of its 16 query rows into the merge area.
+template <int D>
+__device__ __forceinline__ void publish(const WarpStates<D>& ws, const RowState<D>& st, int warp,
+                                        int lane) {
+    const int rA = lane / 4, rB = rA + 8, c2 = 2 * (lane & 3);
+    float* a = ws.row(warp, rA);
+    float* b = ws.row(warp, rB);
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+        a[n * 8 + c2] = st.o[n][0], a[n * 8 + c2 + 1] = st.o[n][1];
+        b[n * 8 + c2] = st.o[n][2], b[n * 8 + c2 + 1] = st.o[n][3];
+    }
+    if ((lane & 3) == 0) {
+        a[D] = st.m[0], a[D + 1] = st.l[0];
+        b[D] = st.m[1], b[D + 1] = st.l[1];
+    }
+}
+
+// Thread block: chosen block blockIdx.x of kv group blockIdx.y, every head of the group. The
+// block's keys are loaded by all four warps; warp w folds the 16-key groups w, w + 4, ... of
+// each tile into its own state, and the four states are merged into the block's partial (max,
+// sum, accumulator) per head. One warp per block did all of it before, with the load and the
+// products of the whole block on one warp's latency.
+template <int D>
+__global__ void __launch_bounds__(kPartialWarps * 32) sparseDecodePartial(const DecodeArgs a) {
     waitForPrecedingKernel();
-    constexpr int kTile = kKeyTile * (D + 8);
-    __shared__ __align__(16) bf16 sK[kTile];
-    __shared__ __align__(16) bf16 sV[kTile];
-    const int lane = threadIdx.x;
+    constexpr int kLd = D + 8;
+    constexpr int kTile = kKeyTile * kLd;
+    constexpr size_t kTileBytes = 2 * size_t(kTile) * sizeof(bf16);
+    constexpr size_t kMergeBytes = size_t(kPartialWarps) * 16 * (D + 2) * sizeof(float);
+    // The K/V tile, and once every warp has folded its keys, the warps' states.
+    __shared__ __align__(16) unsigned char raw[kTileBytes > kMergeBytes ? kTileBytes : kMergeBytes];
+    bf16* sK = reinterpret_cast<bf16*>(raw);
+    bf16* sV = sK + kTile;
+    const WarpStates<D> states{reinterpret_cast<float*>(raw)};
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int entry = blockIdx.x;
     const int g = blockIdx.y;
     const int id = a.blocks[g * a.topk + entry];
@@ -47,7 +86,6 @@ template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const
     float* wsMax = a.workspace;
     float* wsSum = wsMax + size_t(a.topk) * a.heads;
     float* wsAcc = wsSum + size_t(a.topk) * a.heads;
-    const int c2 = 2 * (lane & 3);
 
     for (int m0 = 0; m0 < a.group; m0 += 16) {
         const int hA = m0 + lane / 4, hB = hA + 8;
@@ -62,29 +100,40 @@ template <int D> __global__ void __launch_bounds__(32) sparseDecodePartial(const
             const int nKeys = static_cast<int>(
                 min64(min(kKeyTile, a.blockSize - within), position - keyStart + 1));
             if (nKeys <= 0) break;
-            __syncwarp();
-            loadTile<D>(sK, sV, kHead, vHead, keyStart, nKeys, lane, 32);
+            __syncthreads(); // the previous tile or merge is no longer read
+            loadTile<D>(sK, sV, kHead, vHead, keyStart, nKeys, threadIdx.x, kPartialWarps * 32);
             cpAsyncCommit();
             cpAsyncWait<0>();
-            __syncwarp();
-            attendTile<D>(st, qf, sK, sV, (nKeys + 15) / 16, validA ? nKeys - 1 : -1,
-                          validB ? nKeys - 1 : -1, a.scaleLog2, lane);
+            __syncthreads();
+            for (int p = warp; p * 16 < nKeys; p += kPartialWarps) {
+                const int last = min(nKeys - 1 - p * 16, 15);
+                attendTile<D>(st, qf, sK + p * 16 * kLd, sV + p * 16 * kLd, 1, validA ? last : -1,
+                              validB ? last : -1, a.scaleLog2, lane);
+            }
         }
         reduceSums(st);
-        const size_t slotA = size_t(entry) * a.heads + g * a.group + hA;
-        const size_t slotB = slotA + 8;
-        if ((lane & 3) == 0) {
-            if (validA) wsMax[slotA] = st.m[0], wsSum[slotA] = st.l[0];
-            if (validB) wsMax[slotB] = st.m[1], wsSum[slotB] = st.l[1];
-        }
+        __syncthreads(); // the tile is no longer read: it becomes the merge area
+        publish<D>(states, st, warp, lane);
+        __syncthreads();
+        const int rows = min(16, a.group - m0);
+        for (int i = threadIdx.x; i < rows * D; i += kPartialWarps * 32) {
+            const int r = i / D, c = i % D;
+            float best = -INFINITY;
 #pragma unroll
-        for (int n = 0; n < D / 8; ++n) {
-            if (validA)
-                *reinterpret_cast<float2*>(wsAcc + slotA * D + n * 8 + c2) =
-                    make_float2(st.o[n][0], st.o[n][1]);
-            if (validB)
-                *reinterpret_cast<float2*>(wsAcc + slotB * D + n * 8 + c2) =
-                    make_float2(st.o[n][2], st.o[n][3]);
+            for (int w = 0; w < kPartialWarps; ++w) best = fmaxf(best, states.row(w, r)[D]);
+            // A head that saw no key keeps max -inf with a zero sum and accumulator.
+            const float base = best == -INFINITY ? 0.f : best;
+            float acc = 0.f, sum = 0.f;
+#pragma unroll
+            for (int w = 0; w < kPartialWarps; ++w) {
+                const float* s = states.row(w, r);
+                const float scale = fastExp2(s[D] - base);
+                acc += scale * s[c];
+                sum += scale * s[D + 1];
+            }
+            const size_t slot = size_t(entry) * a.heads + g * a.group + m0 + r;
+            wsAcc[slot * D + c] = acc;
+            if (c == 0) wsMax[slot] = best, wsSum[slot] = sum;
         }
     }
 }
@@ -183,7 +232,9 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
                        keys,      values,    kvHeadStride,    blocks,
                        topkTotal, blockSize, workspace,       scaleLog2(dim)};
     const dim3 grid(topkTotal, kvHeads);
-    auto partial = [&](auto kernel) { return launchDependent(kernel, grid, 32, 0, stream, a); };
+    auto partial = [&](auto kernel) {
+        return launchDependent(kernel, grid, kPartialWarps * 32, 0, stream, a);
+    };
     cudaError_t e = dim == 16   ? partial(sparseDecodePartial<16>)
                     : dim == 32 ? partial(sparseDecodePartial<32>)
                     : dim == 64 ? partial(sparseDecodePartial<64>)
