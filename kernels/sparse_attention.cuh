@@ -25,8 +25,13 @@ cudaError_t launchSparseAttentionPrefill(const bf16* q, int64_t qRowStride, int6
                                          const int32_t* blocks, int topkTotal, int blockSize,
                                          bf16* out, int64_t outRowStride, cudaStream_t stream);
 
-// Bytes of fp32 workspace launchSparseAttentionDecode needs (partial results per block).
+// Bytes of workspace launchSparseAttentionDecode needs: partial results per block, and words
+// that count the partials as they arrive. Those words must be zero before the workspace's first
+// decode (resetSparseDecodeWorkspace, on the stream the decodes use); every decode leaves them
+// zero again.
 size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal);
+cudaError_t resetSparseDecodeWorkspace(float* workspace, int heads, int dim, int topkTotal,
+                                       cudaStream_t stream);
 
 // Decode: one query q [heads * dim] at `position` (host value or device address), blocks
 // [kvHeads, topkTotal], out [heads * dim]. Fixed launch shape for a given
@@ -38,6 +43,17 @@ cudaError_t launchSparseAttentionDecode(const bf16* q, int heads, int kvHeads, i
                                         size_t workspaceBytes, cudaStream_t stream);
 
 namespace detail {
+// How a decode runs: the fastest the device and shape allow, or one way for tests (Clustered
+// gives cudaErrorNotSupported where it cannot run).
+enum class DecodePath { Fastest, Clustered, Split };
+
+cudaError_t launchSparseAttentionDecodePath(const bf16* q, int heads, int kvHeads, int dim,
+                                            Position position, const bf16* keys, const bf16* values,
+                                            int64_t kvHeadStride, const int32_t* blocks,
+                                            int topkTotal, int blockSize, bf16* out,
+                                            float* workspace, size_t workspaceBytes,
+                                            DecodePath path, cudaStream_t stream);
+
 // The prefill with an explicit number of warps per thread block (4 or 8) and of K/V tiles in
 // its ring (2 to 4; 2 where the block lists leave no room for more), for tests and benchmarks;
 // launchSparseAttentionPrefill picks both itself.

@@ -61,8 +61,13 @@ Status CudaContext::ensureWorkspace(int64_t tokens, int64_t logitRows) {
     const k::SparseSelectParams sp = selectParams(c);
     SALA_TRY(
         need(ws_.select, std::max<size_t>(k::sparseSelectWorkspace(sp, tokens, capacity_), 1)));
-    SALA_TRY(
-        need(ws_.decode, k::sparseDecodeWorkspace(c.numHeads, c.headDim, c.sparse.topkTotal())));
+    const int topk = c.sparse.topkTotal();
+    const size_t decodeBytes = k::sparseDecodeWorkspace(c.numHeads, c.headDim, topk);
+    if (ws_.decode.bytes() < decodeBytes) {
+        SALA_TRY(need(ws_.decode, decodeBytes));
+        SALA_CUDA(k::resetSparseDecodeWorkspace(ws_.decode.as<float>(), c.numHeads, c.headDim, topk,
+                                                stream_));
+    }
     SALA_TRY(need(ws_.logits, logitRows * c.vocabSize * sizeof(float)));
     SALA_TRY(need(ws_.hidden, logitRows * c.hiddenSize * sizeof(float)));
     ws_.tokens = std::max(ws_.tokens, tokens);

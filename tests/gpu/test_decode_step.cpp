@@ -110,6 +110,7 @@ void TestDecodeStep::ropeAppendAndAttentionReadThePosition() {
         dl.upload(lists);
         const size_t wsBytes = folio::kernels::sparseDecodeWorkspace(heads, dim, topk);
         DeviceBuffer<float> ws(wsBytes / sizeof(float));
+        CUDA_CHECK(folio::kernels::resetSparseDecodeWorkspace(ws.get(), heads, dim, topk, nullptr));
         DeviceBuffer<bf16> outA(size_t(heads) * dim), outB(outA.size());
         outA.poison();
         outB.poison();

@@ -280,11 +280,32 @@ void makeDecode(DecodeData& d, const Shape& s, int64_t position, std::mt19937& r
     d.ws.resize(folio::kernels::sparseDecodeWorkspace(s.heads, s.dim, s.topk) / sizeof(float));
 }
 
-cudaError_t runDecode(DecodeData& d, const Shape& s, int64_t position, cudaStream_t stream) {
-    return folio::kernels::launchSparseAttentionDecode(
+using folio::kernels::detail::DecodePath;
+
+// Partials poisoned, so that a kernel that reads one it did not write fails; the arrival words
+// zero, as the workspace's contract asks.
+void poisonWorkspace(DecodeData& d, const Shape& s) {
+    d.ws.poison();
+    CUDA_CHECK(
+        folio::kernels::resetSparseDecodeWorkspace(d.ws.get(), s.heads, s.dim, s.topk, nullptr));
+    CUDA_CHECK(cudaDeviceSynchronize()); // before work on other streams
+}
+
+cudaError_t runDecode(DecodeData& d, const Shape& s, int64_t position, cudaStream_t stream,
+                      DecodePath path = DecodePath::Fastest) {
+    return folio::kernels::detail::launchSparseAttentionDecodePath(
         d.dq.get(), s.heads, s.kvHeads, s.dim, position, d.dk.get(), d.dv.get(),
         d.cache.capacity * s.dim, d.dlists.get(), s.topk, s.blockSize, d.dout.get(), d.ws.get(),
-        d.ws.size() * sizeof(float), stream);
+        d.ws.size() * sizeof(float), path, stream);
+}
+
+// The clustered path needs a Hopper build and card, one 16-head tile per group and blocks of at
+// most 64 keys; elsewhere it must refuse, not compute something else.
+bool clusteredExpected(const Shape& s) {
+    int device = 0, major = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+    return major >= 9 && s.heads / s.kvHeads <= 16 && s.blockSize <= 64;
 }
 
 void checkDecode(DecodeData& d, const Shape& s, int64_t position) {
@@ -332,7 +353,7 @@ void TestSparseAttention::rejectsBadArguments() {
                                           fake, 512, nullptr),
              cudaSuccess); // nothing to do
     const size_t need = sparseDecodeWorkspace(32, 16, 8);
-    QCOMPARE(need, size_t(8 * 32 * 18 * sizeof(float)));
+    QCOMPARE(need, size_t(8 * 32 * 18 * sizeof(float) + 32 * sizeof(unsigned)));
     QCOMPARE(launchSparseAttentionDecode(fake, 32, 2, 16, 100, fake, fake, 1024, ids, 8, 16, fake,
                                          ws, need - 4, nullptr),
              bad);
@@ -433,11 +454,20 @@ void TestSparseAttention::decode() {
     std::mt19937 rng = freshRng();
     DecodeData d;
     makeDecode(d, s, position, rng);
-    d.dout.poison();
-    d.ws.poison();
-    CUDA_CHECK(runDecode(d, s, position, nullptr));
-    CUDA_CHECK(cudaDeviceSynchronize());
-    checkDecode(d, s, position);
+    for (const DecodePath path : {DecodePath::Split, DecodePath::Clustered}) {
+        d.dout.poison();
+        poisonWorkspace(d, s);
+        const cudaError_t e = runDecode(d, s, position, nullptr, path);
+        if (path == DecodePath::Clustered && e == cudaErrorNotSupported) {
+            // Builds without sm_90 code refuse it too, so only the shape is held to account.
+            if (clusteredExpected(s)) qInfo("clustered decode not available in this build");
+            continue;
+        }
+        if (path == DecodePath::Clustered) QVERIFY(clusteredExpected(s));
+        CUDA_CHECK(e);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        checkDecode(d, s, position);
+    }
 }
 
 void TestSparseAttention::decodeInCudaGraph() {
@@ -463,7 +493,7 @@ void TestSparseAttention::decodeInCudaGraph() {
             d.dq.upload(toBf16(d.q));
         }
         d.dout.poison();
-        d.ws.poison();
+        poisonWorkspace(d, kReal);
         CUDA_CHECK(cudaGraphLaunch(exec, stream));
         CUDA_CHECK(cudaStreamSynchronize(stream));
         checkDecode(d, kReal, position);
@@ -507,11 +537,16 @@ void TestSparseAttention::timingRealShape() {
     DecodeData d;
     const int64_t position = 131071 - 20;
     makeDecode(d, kReal, position, rng);
-    CUDA_CHECK(runDecode(d, kReal, position, nullptr));
-    const double ms = medianMs([&] { runDecode(d, kReal, position, nullptr); }, 200);
-    CUDA_CHECK(cudaGetLastError());
-    qInfo("decode, 96 blocks x 64 keys per kv head: median %.1f us (partials + combine)", ms * 1e3);
-    checkDecode(d, kReal, position);
+    for (const DecodePath path : {DecodePath::Split, DecodePath::Clustered}) {
+        d.dout.poison();
+        poisonWorkspace(d, kReal);
+        if (runDecode(d, kReal, position, nullptr, path) == cudaErrorNotSupported) continue;
+        const double ms = medianMs([&] { runDecode(d, kReal, position, nullptr, path); }, 200);
+        CUDA_CHECK(cudaGetLastError());
+        qInfo("decode, 96 blocks x 64 keys per kv head: median %.1f us (%s)", ms * 1e3,
+              path == DecodePath::Split ? "partials + combine" : "one cluster per kv group");
+        checkDecode(d, kReal, position);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSparseAttention)
