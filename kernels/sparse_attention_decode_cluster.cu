@@ -12,7 +12,7 @@
 // kernel; in a decode step that second kernel's hand-off and its loads of 96 partials per head
 // sat on the chain of the sparse layer's kernels. Here clusters of 8 thread blocks merge their
 // blocks' states through distributed shared memory, and the last cluster of a kv group to finish
-// merges the group's 12 cluster partials itself.
+// merges the group's cluster partials itself (12 at topk 96).
 
 namespace folio::kernels::attention_detail {
 
@@ -72,7 +72,7 @@ __device__ Merged mergeLooped(int n, Max maxOf, Sum sumOf, Acc accOf) {
 //    `rank` takes head rows rank and rank + 8) into one partial per cluster in the workspace;
 // 2. the cluster that completes a kv group's set (counted in the workspace's arrival words)
 //    merges that group's partials and writes the output, and sets the count back to zero.
-// 12 partials per group instead of 96, and no second launch to merge them.
+// At topk 96: 12 partials per group instead of 96, and no second launch to merge them.
 template <int D>
 __global__ void __launch_bounds__(kPartialWarps * 32)
     sparseDecodeClustered(const DecodeArgs a, unsigned* __restrict__ arrivals,
