@@ -299,13 +299,13 @@ cudaError_t runDecode(DecodeData& d, const Shape& s, int64_t position, cudaStrea
         d.ws.size() * sizeof(float), path, stream);
 }
 
-// The clustered path needs a Hopper build and card, one 16-head tile per group and blocks of at
-// most 64 keys; elsewhere it must refuse, not compute something else.
+// The clustered path needs a Hopper build and card and one 16-head tile per group; elsewhere it
+// must refuse, not compute something else.
 bool clusteredExpected(const Shape& s) {
     int device = 0, major = 0;
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-    return major >= 9 && s.heads / s.kvHeads <= 16 && s.blockSize <= 64;
+    return major >= 9 && s.heads / s.kvHeads <= 16;
 }
 
 void checkDecode(DecodeData& d, const Shape& s, int64_t position) {
