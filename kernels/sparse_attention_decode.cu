@@ -32,9 +32,7 @@ __global__ void __launch_bounds__(kPartialWarps * 32) sparseDecodePartial(const 
     const int g = blockIdx.y;
     const int id = a.blocks[g * a.topk + entry];
     const int64_t position = a.position.get();
-    float* wsMax = a.workspace;
-    float* wsSum = wsMax + size_t(a.topk) * a.heads;
-    float* wsAcc = wsSum + size_t(a.topk) * a.heads;
+    const DecodePartials<float> ws = partialsOf(a.workspace, a.heads, a.topk);
 
     for (int m0 = 0; m0 < a.group; m0 += 16) {
         RowState<D> st;
@@ -42,8 +40,8 @@ __global__ void __launch_bounds__(kPartialWarps * 32) sparseDecodePartial(const 
         mergeWarps<D>(raw, st, min(16, a.group - m0),
                       [&](int r, int c, float acc, float best, float sum) {
                           const size_t slot = size_t(entry) * a.heads + g * a.group + m0 + r;
-                          wsAcc[slot * D + c] = acc;
-                          if (c == 0) wsMax[slot] = best, wsSum[slot] = sum;
+                          ws.acc[slot * D + c] = acc;
+                          if (c == 0) ws.max[slot] = best, ws.sum[slot] = sum;
                       });
         __syncthreads(); // the merge area is read before the next rows' first tile
     }
@@ -78,26 +76,24 @@ __global__ void __launch_bounds__(kCombineWarps * 32)
     const int h = blockIdx.x;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int col = blockIdx.y * 32 + lane;
-    const float* wsMax = workspace;
-    const float* wsSum = wsMax + size_t(topk) * heads;
-    const float* wsAcc = wsSum + size_t(topk) * heads;
+    const DecodePartials<const float> ws = partialsOf(workspace, heads, topk);
     auto slot = [&](int s) { return size_t(s) * heads + h; };
-    auto accAt = [&](int s) { return col < dim ? wsAcc[slot(s) * dim + col] : 0.f; };
+    auto accAt = [&](int s) { return col < dim ? ws.acc[slot(s) * dim + col] : 0.f; };
 
     float m[kCombineHeld], l[kCombineHeld], a[kCombineHeld];
 #pragma unroll
     for (int i = 0; i < kCombineHeld; ++i) {
         const int s = warp + i * kCombineWarps;
         const bool held = s < topk;
-        m[i] = held ? wsMax[slot(s)] : -INFINITY;
-        l[i] = held ? wsSum[slot(s)] : 0.f;
+        m[i] = held ? ws.max[slot(s)] : -INFINITY;
+        l[i] = held ? ws.sum[slot(s)] : 0.f;
         a[i] = held ? accAt(s) : 0.f;
     }
     constexpr int kRest = kCombineHeld * kCombineWarps;
     float best = -INFINITY;
 #pragma unroll
     for (int i = 0; i < kCombineHeld; ++i) best = fmaxf(best, m[i]);
-    for (int s = kRest + warp; s < topk; s += kCombineWarps) best = fmaxf(best, wsMax[slot(s)]);
+    for (int s = kRest + warp; s < topk; s += kCombineWarps) best = fmaxf(best, ws.max[slot(s)]);
     best = blockMax(best, sScratch);
     const float base = best == -INFINITY ? 0.f : best;
     float sum = 0.f, acc = 0.f;
@@ -108,8 +104,8 @@ __global__ void __launch_bounds__(kCombineWarps * 32)
         acc += w * a[i];
     }
     for (int s = kRest + warp; s < topk; s += kCombineWarps) {
-        const float w = fastExp2(wsMax[slot(s)] - base);
-        sum += w * wsSum[slot(s)];
+        const float w = fastExp2(ws.max[slot(s)] - base);
+        sum += w * ws.sum[slot(s)];
         acc += w * accAt(s);
     }
     sAcc[warp][lane] = acc;
@@ -141,7 +137,7 @@ cudaError_t launchDecode(const DecodeArgs& a, int kvHeads, bf16* out, DecodePath
 size_t sparseDecodeWorkspace(int heads, int dim, int topkTotal) {
     if (heads <= 0 || dim <= 0 || topkTotal <= 0) return 0;
     // The partials, then one arrival word per head (at least one per kv group).
-    return size_t(topkTotal) * heads * (dim + 2) * sizeof(float) + size_t(heads) * sizeof(unsigned);
+    return partialFloats(heads, dim, topkTotal) * sizeof(float) + size_t(heads) * sizeof(unsigned);
 }
 
 cudaError_t resetSparseDecodeWorkspace(float* workspace, int heads, int dim, int topkTotal,

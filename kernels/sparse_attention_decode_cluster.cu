@@ -4,8 +4,6 @@
 #include <cooperative_groups.h>
 
 #include <cmath>
-#include <mutex>
-#include <unordered_map>
 
 // The sparse decode attention in one launch, for Hopper builds. The split form
 // (sparse_attention_decode.cu) writes a partial per chosen block and merges them in a second
@@ -104,9 +102,8 @@ __global__ void __launch_bounds__(kPartialWarps * 32)
     });
     cluster.sync(); // every block's state is complete and visible to the cluster
 
-    float* wsMax = a.workspace;
-    float* wsSum = wsMax + size_t(a.topk) * a.heads;
-    float* wsAcc = wsSum + size_t(a.topk) * a.heads;
+    // Cluster partials in the workspace's first slots (12 of its 96 at topk 96).
+    const DecodePartials<float> ws = partialsOf(a.workspace, a.heads, a.topk);
     // Thread t takes head row rank + 8 * (t / 64) and column pairs 2 * (t % 64), + 128, ...
     const int r = rank + kClusterBlocks * (threadIdx.x / 64);
     const int c0 = 2 * (threadIdx.x % 64);
@@ -122,8 +119,8 @@ __global__ void __launch_bounds__(kPartialWarps * 32)
                 [&](int p) { return peer[p][D]; }, [&](int p) { return peer[p][D + 1]; },
                 [&](int p) { return *reinterpret_cast<const float2*>(peer[p] + c); });
             const size_t slot = size_t(part) * a.heads + head;
-            *reinterpret_cast<float2*>(wsAcc + slot * D + c) = m.acc;
-            if (c == 0) wsMax[slot] = m.max, wsSum[slot] = m.sum;
+            *reinterpret_cast<float2*>(ws.acc + slot * D + c) = m.acc;
+            if (c == 0) ws.max[slot] = m.max, ws.sum[slot] = m.sum;
         }
     }
     __threadfence(); // the partial is visible to the whole device before it is counted
@@ -139,10 +136,10 @@ __global__ void __launch_bounds__(kPartialWarps * 32)
     auto slot = [&](int i) { return size_t(i) * a.heads + head; };
     for (int c = c0; c < D; c += 128) {
         Merged m;
-        auto maxOf = [&](int i) { return __ldcg(wsMax + slot(i)); };
-        auto sumOf = [&](int i) { return __ldcg(wsSum + slot(i)); };
+        auto maxOf = [&](int i) { return __ldcg(ws.max + slot(i)); };
+        auto sumOf = [&](int i) { return __ldcg(ws.sum + slot(i)); };
         auto accOf = [&](int i) {
-            return __ldcg(reinterpret_cast<const float2*>(wsAcc + slot(i) * D + c));
+            return __ldcg(reinterpret_cast<const float2*>(ws.acc + slot(i) * D + c));
         };
         if (partials <= kHeldPartials)
             m = mergeHeld<kHeldPartials>(
@@ -156,40 +153,6 @@ __global__ void __launch_bounds__(kPartialWarps * 32)
             __floats2bfloat162_rn(m.acc.x * inv, m.acc.y * inv);
     }
 #endif
-}
-
-// Whether the clustered kernel for head dim D can run on the current device: built for sm_90 or
-// later (clusters and the dependent wait) and a cluster of its blocks placeable. Asked once per
-// device.
-template <int D> bool clusteredReady() {
-    static std::mutex mutex;
-    static std::unordered_map<int, bool> known;
-    int device = 0;
-    if (cudaGetDevice(&device) != cudaSuccess) {
-        (void)cudaGetLastError();
-        return false;
-    }
-    const std::lock_guard lock(mutex);
-    if (auto it = known.find(device); it != known.end()) return it->second;
-    const void* kernel = reinterpret_cast<const void*>(sparseDecodeClustered<D>);
-    bool ready = compiledWithDependentWait(kernel);
-    if (ready) {
-        cudaLaunchAttribute attribute{};
-        attribute.id = cudaLaunchAttributeClusterDimension;
-        attribute.val.clusterDim.x = kClusterBlocks;
-        attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
-        cudaLaunchConfig_t config{};
-        config.gridDim = dim3(kClusterBlocks, 1);
-        config.blockDim = dim3(kPartialWarps * 32);
-        config.attrs = &attribute;
-        config.numAttrs = 1;
-        int clusters = 0;
-        ready = cudaOccupancyMaxActiveClusters(&clusters, kernel, &config) == cudaSuccess &&
-                clusters >= 1;
-    }
-    (void)cudaGetLastError(); // a refusal above is an answer, not an error of the next launch
-    known.emplace(device, ready);
-    return ready;
 }
 
 template <int D>
@@ -212,16 +175,22 @@ cudaError_t launchFor(const DecodeArgs& a, int kvHeads, bf16* out, cudaStream_t 
 
 } // namespace
 
+// Clusters and the dependent wait need sm_90 code, which a Hopper build runs and a build of PTX
+// for older cards lacks (compiledWithDependentWait tells the two apart, once per kernel). A
+// cluster of 8 is the portable size every sm_90 device places, so no placement query is needed.
 bool clusteredDecodeReady(int dim) {
+    auto built = [](auto kernel) {
+        return compiledWithDependentWait(reinterpret_cast<const void*>(kernel));
+    };
     switch (dim) {
     case 16:
-        return clusteredReady<16>();
+        return built(sparseDecodeClustered<16>);
     case 32:
-        return clusteredReady<32>();
+        return built(sparseDecodeClustered<32>);
     case 64:
-        return clusteredReady<64>();
+        return built(sparseDecodeClustered<64>);
     case 128:
-        return clusteredReady<128>();
+        return built(sparseDecodeClustered<128>);
     }
     return false;
 }

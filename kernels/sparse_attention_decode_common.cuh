@@ -22,7 +22,7 @@ struct DecodeArgs {
     const int32_t* blocks;
     int topk;
     int blockSize;
-    float* workspace; // max [topk][heads], sum [topk][heads], acc [topk][heads][dim]
+    float* workspace; // DecodePartials of topk slots, then the arrival words
     float scaleLog2;
 };
 
@@ -140,9 +140,27 @@ __device__ __forceinline__ void mergeWarps(unsigned char* area, RowState<D>& st,
     }
 }
 
-// Where a decode workspace's arrival words start: after the partials' floats.
-inline unsigned* arrivalsOf(float* workspace, int heads, int dim, int topkTotal) {
-    return reinterpret_cast<unsigned*>(workspace + size_t(topkTotal) * heads * (dim + 2));
+// The decode workspace: for each of `slots` partials (a chosen block, or a cluster's) and each
+// head, a max, a sum and dim accumulator columns; after them one arrival word per head. F is float
+// or const float.
+template <typename F> struct DecodePartials {
+    F* max; // [slots][heads]
+    F* sum; // [slots][heads]
+    F* acc; // [slots][heads][dim]
+};
+
+template <typename F>
+__host__ __device__ inline DecodePartials<F> partialsOf(F* workspace, int heads, int slots) {
+    const size_t n = size_t(slots) * heads;
+    return {workspace, workspace + n, workspace + 2 * n};
+}
+
+inline size_t partialFloats(int heads, int dim, int slots) {
+    return size_t(slots) * heads * (dim + 2);
+}
+
+inline unsigned* arrivalsOf(float* workspace, int heads, int dim, int slots) {
+    return reinterpret_cast<unsigned*>(workspace + partialFloats(heads, dim, slots));
 }
 
 // The clustered form (sparse_attention_decode_cluster.cu): whether it serves a shape and runs on
