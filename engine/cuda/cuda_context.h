@@ -65,6 +65,19 @@ private:
     Status sparseLayer(int layer, folio::kernels::Position start, int64_t count,
                        ForwardOutput* selections);
     Status sparseSelect(int layer, folio::kernels::Position start, int64_t count);
+    // The parts of sparseLayer: the rotation of q and k where the model has it, and the
+    // selection and attention of `count` queries whose keys are in the cache.
+    Status sparseRope(int layer, folio::kernels::Position start, int64_t count);
+    Status sparseAttend(int layer, folio::kernels::Position start, int64_t count,
+                        ForwardOutput* selections);
+    Status copyLastSelection(int layer, int64_t count, ForwardOutput& selections);
+    // The last layer of a chunk of `count` > 1 tokens of which only the last needs an output
+    // (cuda_last_layer.cpp): every row leaves its keys and values or linear state behind, the
+    // last alone goes on through attention, output projection and MLP, as row 0.
+    Status lastLayerForLastToken(int layer, int64_t start, int64_t count,
+                                 ForwardOutput* selections);
+    Status sparseKeysValues(int layer, int64_t start, int64_t count);
+    Status moveLastRowToFront(void* rows, int64_t count, size_t rowBytes);
     Status lightningLayer(int layer, folio::kernels::Position start, int64_t count);
     Status mlp(int layer, int64_t count);
     // The weight products (cuda_products.cpp): y = x W^T for `rows` rows of x, W [n, width].

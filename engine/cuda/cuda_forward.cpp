@@ -193,7 +193,11 @@ Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position st
     const float eps = static_cast<float>(c.rmsNormEps);
     SALA_CUDA(k::launchEmbedding(w.embed, c.vocabSize, c.hiddenSize, ids, T,
                                  static_cast<float>(c.scaleEmb), ws_.h.as<float>(), stream_));
-    for (int l = 0; l < c.numLayers; ++l) {
+    // Only the last token's logits wanted: the last layer's other rows need only leave their
+    // keys and values (or linear state) behind, and its rows end up with the last token first.
+    const bool pruneLast = rows == 1 && T > 1 && !start.device;
+    const int full = pruneLast ? c.numLayers - 1 : c.numLayers;
+    for (int l = 0; l < full; ++l) {
         const CudaLayer& layer = w.layers[l];
         SALA_TRY(normProduct(T, layer.inputNorm, layer.wIn, layer.inRows, ws_.proj.as<bf16>()));
         if (layer.kind == LayerKind::Sparse)
@@ -203,7 +207,8 @@ Status CudaContext::enqueueForward(const int32_t* ids, int64_t T, k::Position st
         SALA_TRY(outputProduct(l, T));
         SALA_TRY(mlp(l, T));
     }
-    const float* last = ws_.h.as<float>() + (T - rows) * H;
+    if (pruneLast) SALA_TRY(lastLayerForLastToken(full, start.value, T, selections));
+    const float* last = ws_.h.as<float>() + (pruneLast ? 0 : (T - rows) * H);
     SALA_CUDA(k::launchRmsNorm(last, H, rows, c.hiddenSize, w.finalNorm, eps, ws_.x.as<bf16>(), H,
                                ws_.hidden.as<float>(), stream_));
     return product(rows, ws_.x.as<bf16>(), H, w.lmHead, c.vocabSize, ws_.logits.get(), OutType::F32,
@@ -305,20 +310,30 @@ Status CudaContext::sparseSelect(int l, k::Position start, int64_t T) {
 }
 
 Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutput* selections) {
+    SALA_TRY(sparseRope(l, start, T));
+    SALA_TRY(appendAndCompress(l, start, T));
+    return sparseAttend(l, start, T, selections);
+}
+
+Status CudaContext::sparseRope(int l, k::Position start, int64_t T) {
+    const ModelConfig& c = config_;
+    if (!c.attnUseRope) return {};
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const float theta = static_cast<float>(c.ropeTheta);
+    SALA_CUDA(k::launchHeadNormRopePair(ws_.proj.as<bf16>() + layer.qOffset, layer.inRows, T,
+                                        c.numHeads, nullptr, c.numKvHeads, nullptr, c.headDim, 0.0f,
+                                        true, start, theta, stream_));
+    return {};
+}
+
+Status CudaContext::sparseAttend(int l, k::Position start, int64_t T, ForwardOutput* selections) {
     const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
     const int64_t stride = layer.inRows;
     const int64_t d = c.headDim;
-    bf16* proj = ws_.proj.as<bf16>();
-    SparseState& s = sparse_[l];
-    if (c.attnUseRope) {
-        const float theta = static_cast<float>(c.ropeTheta);
-        SALA_CUDA(k::launchHeadNormRopePair(proj + layer.qOffset, stride, T, c.numHeads, nullptr,
-                                            c.numKvHeads, nullptr, int(d), 0.0f, true, start, theta,
-                                            stream_));
-    }
+    const bf16* proj = ws_.proj.as<bf16>();
+    const SparseState& s = sparse_[l];
     const int64_t headStride = capacity_ * d;
-    SALA_TRY(appendAndCompress(l, start, T));
     SALA_TRY(sparseSelect(l, start, T));
 
     const auto& sc = c.sparse;
@@ -334,17 +349,22 @@ Status CudaContext::sparseLayer(int l, k::Position start, int64_t T, ForwardOutp
             proj + layer.qOffset, stride, T, start.value, c.numHeads, c.numKvHeads, int(d),
             s.keys.as<bf16>(), s.values.as<bf16>(), headStride, blocks, sc.topkTotal(),
             sc.blockSize, out, c.attnWidth(), stream_));
-    if (selections) {
-        const int topk = sc.topkTotal();
-        std::vector<int32_t> last(size_t(c.numKvHeads) * topk);
-        SALA_CUDA(cudaMemcpyAsync(last.data(), blocks + (T - 1) * c.numKvHeads * topk,
-                                  last.size() * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
-        SALA_CUDA(cudaStreamSynchronize(stream_));
-        auto& chosen = selections->selections[l];
-        chosen.assign(c.numKvHeads, {});
-        for (int g = 0; g < c.numKvHeads; ++g)
-            chosen[g].assign(last.begin() + g * topk, last.begin() + (g + 1) * topk);
-    }
+    if (selections) SALA_TRY(copyLastSelection(l, T, *selections));
+    return {};
+}
+
+Status CudaContext::copyLastSelection(int l, int64_t T, ForwardOutput& selections) {
+    const ModelConfig& c = config_;
+    const int topk = c.sparse.topkTotal();
+    const int32_t* blocks = ws_.blocks.as<int32_t>();
+    std::vector<int32_t> last(size_t(c.numKvHeads) * topk);
+    SALA_CUDA(cudaMemcpyAsync(last.data(), blocks + (T - 1) * c.numKvHeads * topk,
+                              last.size() * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
+    SALA_CUDA(cudaStreamSynchronize(stream_));
+    auto& chosen = selections.selections[l];
+    chosen.assign(c.numKvHeads, {});
+    for (int g = 0; g < c.numKvHeads; ++g)
+        chosen[g].assign(last.begin() + g * topk, last.begin() + (g + 1) * topk);
     return {};
 }
 

@@ -27,10 +27,13 @@ private slots:
     void decodeGraphMatchesDirectLaunches();
     void warmUpLeavesNoTrace();
     void decodeProductsMatchCublas();
+    void lastLayerPrunedMatchesAllRows_data();
+    void lastLayerPrunedMatchesAllRows();
 
 private:
     QTemporaryDir tmp_;
     std::string realModel_;
+    std::string lightningLastModel_;
 };
 
 namespace {
@@ -51,16 +54,23 @@ std::unique_ptr<sala::Context> contextOf(sala::Backend& b) {
 }
 
 // Logits of the last token after each of `steps`, prefilling `prompt` in `chunk`s first.
+// With `prefill` options the prompt's chunks may ask for every row's logits; the first row
+// returned is the last token's either way.
 std::vector<std::vector<float>> runSequence(sala::Context& ctx, const std::vector<int>& prompt,
-                                            int chunk, const std::vector<int>& steps) {
+                                            int chunk, const std::vector<int>& steps,
+                                            sala::ForwardOptions prefill = {}) {
     std::vector<std::vector<float>> rows;
     sala::ForwardOutput out;
+    size_t lastChunk = 1;
     for (size_t done = 0; done < prompt.size();) {
         const size_t n = std::min<size_t>(chunk, prompt.size() - done);
-        auto st = ctx.forward(std::span<const int>(prompt.data() + done, n), {}, out);
+        auto st = ctx.forward(std::span<const int>(prompt.data() + done, n), prefill, out);
         if (!st.ok()) qFatal("%s", st.error().message.c_str());
         done += n;
+        lastChunk = prefill.allLogits ? n : 1;
     }
+    const size_t vocab = out.logits.size() / lastChunk;
+    out.logits.erase(out.logits.begin(), out.logits.end() - vocab);
     rows.push_back(out.logits);
     for (int t : steps) {
         auto st = ctx.forward(std::span<const int>(&t, 1), {}, out);
@@ -115,6 +125,9 @@ void TestCudaBackend::initTestCase() {
     s.mixers = {"minicpm4", "lightning-attn", "lightning-attn", "minicpm4"};
     realModel_ = tmp_.filePath("real-geometry").toStdString();
     QVERIFY(testutil::writeTinyModel(realModel_, s));
+    s.mixers = {"minicpm4", "lightning-attn", "minicpm4", "lightning-attn"};
+    lightningLastModel_ = tmp_.filePath("lightning-last").toStdString();
+    QVERIFY(testutil::writeTinyModel(lightningLastModel_, s));
 }
 
 void TestCudaBackend::goldenCases_data() {
@@ -343,6 +356,40 @@ void TestCudaBackend::decodeProductsMatchCublas() {
             QVERIFY2(std::isfinite(x), "a decode step gave a non-finite logit");
         const double err = gputest::relativeL2(rowsA[i].data(), rowsB[i].data(), rowsA[i].size());
         QVERIFY2(err < 1e-2, qPrintable(QString("step %1: relative L2 %2").arg(i).arg(err)));
+    }
+}
+
+void TestCudaBackend::lastLayerPrunedMatchesAllRows_data() {
+    QTest::addColumn<bool>("lightningLast");
+    QTest::newRow("sparse last layer") << false;
+    QTest::newRow("lightning last layer") << true;
+}
+
+// A prefill that wants the last token's logits alone takes the last layer's other rows only as
+// far as its caches need them (cuda_last_layer.cpp). Against a prefill that asks for every row's
+// logits: the same last row, and the same steps after it, so the caches and states it left agree.
+// Chunks of 1,000 reach selection by score (from 768 tokens on) in the second chunk.
+void TestCudaBackend::lastLayerPrunedMatchesAllRows() {
+    QFETCH(bool, lightningLast);
+    auto gpu =
+        backendFor(lightningLast ? lightningLastModel_ : realModel_, sala::BackendKind::Cuda);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(2500, 1024, rng);
+    const std::vector<int> steps = randomTokens(8, 1024, rng);
+    sala::ForwardOptions everyRow;
+    everyRow.allLogits = true;
+    auto pruned = contextOf(*gpu);
+    auto full = contextOf(*gpu);
+    const auto a = runSequence(*pruned, prompt, 1000, steps);
+    const auto b = runSequence(*full, prompt, 1000, steps, everyRow);
+    QCOMPARE(a.size(), steps.size() + 1);
+    QCOMPARE(b.size(), a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(a[i].size(), size_t(1024));
+        QCOMPARE(b[i].size(), a[i].size());
+        for (float x : a[i]) QVERIFY2(std::isfinite(x), "a pruned prefill gave a non-finite logit");
+        const double err = gputest::relativeL2(a[i].data(), b[i].data(), a[i].size());
+        QVERIFY2(err < 1e-2, qPrintable(QString("row %1: relative L2 %2").arg(i).arg(err)));
     }
 }
 
