@@ -7,11 +7,14 @@
 
 namespace folio::bench {
 
-// Matrix elements of every layer (the per-token GEMM work is twice this).
+// Matrix elements of one layer of `kind`, and of every layer (the per-token GEMM work is twice
+// this).
+double layerMatrixElements(const sala::ModelConfig& c, sala::LayerKind kind);
 double layerMatrixElements(const sala::ModelConfig& c);
 
 // FLOPs of prefilling positions [0, tokens): GEMMs, attention of both layer kinds, stage-1
-// scoring, plus the lm_head of the last token.
+// scoring, plus the lm_head of the last token. The last layer counts its outputs for the last
+// token only, and for the others what later tokens read (keys and values, the linear state).
 double prefillFlops(const sala::ModelConfig& c, int64_t tokens);
 
 // Bytes a decode step at context length `context` must read or write at the least: every
