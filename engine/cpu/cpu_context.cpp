@@ -67,19 +67,28 @@ Status CpuContext::forwardLayers(std::span<const int> tokens, const ForwardOptio
         decodeRow(w.embed, tokens[t], row);
         for (int64_t i = 0; i < H; ++i) row[i] *= static_cast<float>(config_.scaleEmb);
     }
+    const int64_t rows = options.allLogits ? T : 1;
     for (int l = 0; l < config_.numLayers; ++l) {
         const LayerNorms& n = backend_.norms(l);
+        // Only the last row's logits wanted: the last layer's other rows need only leave their
+        // keys and values (or fold into the linear state); nothing reads their outputs.
+        const int64_t live = l + 1 == config_.numLayers ? rows : T;
         rmsNorm(s.h.data(), T, H, n.input.data(), config_.rmsNormEps, s.x.data());
-        if (config_.layerKinds[l] == LayerKind::Sparse)
-            sparseMixer(l, s, start, T, s.mix.data(), options.selections ? &output : nullptr);
-        else
+        const float* mix = s.mix.data();
+        if (config_.layerKinds[l] == LayerKind::Sparse) {
+            sparseKeysValues(l, s, start, T);
+            sparseOutputs(l, s, start, T - live, T, s.mix.data(),
+                          options.selections ? &output : nullptr);
+        } else {
             lightningMixer(l, s, start, T, s.mix.data());
-        addScaled(s.h.data(), s.mix.data(), T * H, scale);
-        rmsNorm(s.h.data(), T, H, n.post.data(), config_.rmsNormEps, s.x.data());
-        mlp(l, s, T, s.mix.data());
-        addScaled(s.h.data(), s.mix.data(), T * H, scale);
+            mix += (T - live) * H;
+        }
+        float* h = s.h.data() + (T - live) * H;
+        addScaled(h, mix, live * H, scale);
+        rmsNorm(h, live, H, n.post.data(), config_.rmsNormEps, s.x.data());
+        mlp(l, s, live, s.mix.data());
+        addScaled(h, s.mix.data(), live * H, scale);
     }
-    const int64_t rows = options.allLogits ? T : 1;
     const float* last = s.h.data() + (T - rows) * H;
     std::vector<float> normed(static_cast<size_t>(rows * H));
     rmsNorm(last, rows, H, backend_.finalNorm().data(), config_.rmsNormEps, normed.data());
@@ -105,34 +114,48 @@ void CpuContext::projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, i
     matmul(pool, s.x.data(), count, lw.v, s.v.data());
 }
 
-void CpuContext::sparseMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out,
-                             ForwardOutput* selections) {
+void CpuContext::sparseKeysValues(int layer, Scratch& s, int64_t start, int64_t count) {
+    const LayerWeights& lw = backend_.model().weights.layers[layer];
+    const SparseParams& p = backend_.sparseParams();
+    const int64_t KV = config_.kvWidth();
+    ThreadPool& pool = backend_.pool();
+    s.k.resize(static_cast<size_t>(count * KV));
+    s.v.resize(static_cast<size_t>(count * KV));
+    matmul(pool, s.x.data(), count, lw.k, s.k.data());
+    matmul(pool, s.x.data(), count, lw.v, s.v.data());
+    if (config_.attnUseRope)
+        for (int64_t t = 0; t < count; ++t)
+            for (int g = 0; g < config_.numKvHeads; ++g)
+                backend_.sparseRope().apply(s.k.data() + t * KV + int64_t(g) * p.dim, start + t);
+    sparse_[layer].append(p, s.k.data(), s.v.data(), count);
+}
+
+void CpuContext::sparseOutputs(int layer, Scratch& s, int64_t start, int64_t from, int64_t count,
+                               float* out, ForwardOutput* selections) {
     const LayerWeights& lw = backend_.model().weights.layers[layer];
     const SparseParams& p = backend_.sparseParams();
     const int64_t A = config_.attnWidth();
-    const int64_t KV = config_.kvWidth();
+    const int64_t n = count - from;
+    const float* x = s.x.data() + from * config_.hiddenSize;
     ThreadPool& pool = backend_.pool();
-    projectQkv(lw, s, count, A, KV);
-    if (config_.attnUseRope) {
-        const Rope& rope = backend_.sparseRope();
-        for (int64_t t = 0; t < count; ++t) {
+    s.q.resize(static_cast<size_t>(n * A));
+    s.attn.resize(static_cast<size_t>(n * A));
+    matmul(pool, x, n, lw.q, s.q.data());
+    if (config_.attnUseRope)
+        for (int64_t t = 0; t < n; ++t)
             for (int h = 0; h < config_.numHeads; ++h)
-                rope.apply(s.q.data() + t * A + int64_t(h) * p.dim, start + t);
-            for (int g = 0; g < config_.numKvHeads; ++g)
-                rope.apply(s.k.data() + t * KV + int64_t(g) * p.dim, start + t);
-        }
-    }
-    sparse_[layer].append(p, s.k.data(), s.v.data(), count);
+                backend_.sparseRope().apply(s.q.data() + t * A + int64_t(h) * p.dim,
+                                            start + from + t);
     std::vector<std::vector<int>> chosen;
-    sparseAttention(pool, p, sparse_[layer], s.q.data(), start, count, s.attn.data(),
+    sparseAttention(pool, p, sparse_[layer], s.q.data(), start + from, n, s.attn.data(),
                     selections ? &chosen : nullptr);
     if (selections) selections->selections[layer] = std::move(chosen);
     if (!lw.outGate.empty()) {
-        s.gate.resize(static_cast<size_t>(count * A));
-        matmul(pool, s.x.data(), count, lw.outGate, s.gate.data());
-        mulSigmoid(s.attn.data(), s.gate.data(), count * A);
+        s.gate.resize(static_cast<size_t>(n * A));
+        matmul(pool, x, n, lw.outGate, s.gate.data());
+        mulSigmoid(s.attn.data(), s.gate.data(), n * A);
     }
-    matmul(pool, s.attn.data(), count, lw.o, out);
+    matmul(pool, s.attn.data(), n, lw.o, out);
 }
 
 void CpuContext::lightningMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out) {

@@ -29,8 +29,12 @@ private:
 
     Status forwardLayers(std::span<const int> tokens, const ForwardOptions& options,
                          ForwardOutput& output);
-    void sparseMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out,
-                     ForwardOutput* selections);
+    // A sparse layer in two parts: every row's keys and values into the cache, then the
+    // outputs of rows [from, count) (all of them, or only the last when nothing reads the
+    // others' outputs) into `out`.
+    void sparseKeysValues(int layer, Scratch& s, int64_t start, int64_t count);
+    void sparseOutputs(int layer, Scratch& s, int64_t start, int64_t from, int64_t count,
+                       float* out, ForwardOutput* selections);
     void lightningMixer(int layer, Scratch& s, int64_t start, int64_t count, float* out);
     // q, k and v of `count` tokens into the scratch (and room for the attention output).
     void projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, int64_t qWidth,

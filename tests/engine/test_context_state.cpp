@@ -16,6 +16,8 @@ class TestContextState : public QObject {
 private slots:
     void chunkInvariance_data();
     void chunkInvariance();
+    void lastRowOnlyMatchesAllRows_data();
+    void lastRowOnlyMatchesAllRows();
     void threadCountDoesNotChangeResults();
     void rollbackGivesIdenticalLogits();
     void rollbackToEarlierCheckpointDropsLaterOnes();
@@ -88,6 +90,52 @@ void TestContextState::chunkInvariance() {
             QVERIFY2(err < 2e-5, qPrintable(QString("row %1 error %2").arg(row).arg(err)));
         }
         QCOMPARE(out.selections, wholeOut.selections);
+    }
+}
+
+void TestContextState::lastRowOnlyMatchesAllRows_data() {
+    chunkInvariance_data();
+}
+
+// A chunk that wants only its last row's logits skips the last layer's outputs for the other
+// rows. Against chunks that ask for every row: the same last rows, the same blocks chosen by the
+// last token, and the same decode steps after, so the caches and states it left agree.
+void TestContextState::lastRowOnlyMatchesAllRows() {
+    QFETCH(QString, name);
+    const std::string n = name.toStdString();
+    auto backend = cpuBackend(n.c_str());
+    QVERIFY(backend);
+    const std::vector<int> prompt = goldenPrompt(n.c_str());
+    QVERIFY(prompt.size() > 2);
+    const int vocab = backend->model().config.vocabSize;
+    std::mt19937 rng(QRandomGenerator::global()->generate());
+    const auto chunks = randomChunks(int(prompt.size()), int(prompt.size()) / 3 + 1, rng);
+    auto full = newContext(*backend);
+    auto pruned = newContext(*backend);
+    sala::ForwardOutput fullOut, prunedOut;
+    sala::ForwardOptions lastOnly;
+    lastOnly.selections = true;
+    size_t offset = 0;
+    for (int c : chunks) {
+        const std::span<const int> chunk(prompt.data() + offset, c);
+        sala::ForwardOptions every = lastOnly;
+        every.allLogits = true;
+        QVERIFY(full->forward(chunk, every, fullOut).ok());
+        QVERIFY(pruned->forward(chunk, lastOnly, prunedOut).ok());
+        QCOMPARE(prunedOut.logits.size(), size_t(vocab));
+        const double err = sala::relativeL2(prunedOut.logits.data(),
+                                            fullOut.logits.data() + size_t(c - 1) * vocab, vocab);
+        QVERIFY2(err < 2e-5, qPrintable(QString("chunk at %1: error %2").arg(offset).arg(err)));
+        QCOMPARE(prunedOut.selections, fullOut.selections);
+        offset += c;
+    }
+    const std::vector<int> steps(prompt.begin(), prompt.begin() + 6);
+    const std::vector<float> a = decodeSteps(*full, steps);
+    const std::vector<float> b = decodeSteps(*pruned, steps);
+    QCOMPARE(b.size(), a.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+        const double err = sala::relativeL2(b.data() + i * vocab, a.data() + i * vocab, vocab);
+        QVERIFY2(err < 2e-5, qPrintable(QString("step %1 error %2").arg(i).arg(err)));
     }
 }
 
