@@ -94,17 +94,51 @@ void TestContextState::chunkInvariance() {
 }
 
 void TestContextState::lastRowOnlyMatchesAllRows_data() {
-    chunkInvariance_data();
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("rotated");
+    QTest::newRow("lightning chunked") << "b_lightning_chunked" << false;
+    QTest::newRow("sparse regime") << "c_sparse_regime" << false;
+    QTest::newRow("head dim 128") << "e_headdim128" << false;
+    // The pruned rows' keys take their rotation apart from their queries.
+    QTest::newRow("sparse regime, rotated sparse layers") << "c_sparse_regime" << true;
 }
+
+namespace {
+
+// The reference model `name`, or a copy of it whose sparse layers rotate q and k.
+std::unique_ptr<sala::Backend> modelFor(const std::string& name, bool rotated,
+                                        const QTemporaryDir& tmp) {
+    if (!rotated) return cpuBackend(name.c_str());
+    const std::filesystem::path from = goldenDir(name.c_str());
+    const std::filesystem::path to = tmp.filePath("rotated").toStdString();
+    std::filesystem::create_directories(to);
+    for (const auto& entry : std::filesystem::directory_iterator(from))
+        std::filesystem::copy_file(entry.path(), to / entry.path().filename());
+    auto text = sala::readTextFile(to / "config.json");
+    if (!text) return nullptr;
+    nlohmann::json config = nlohmann::json::parse(*text);
+    config["attn_use_rope"] = true;
+    std::ofstream(to / "config.json") << config.dump(2);
+    auto model = sala::loadModel(to);
+    if (!model) return nullptr;
+    auto backend = sala::createBackend(sala::BackendKind::Cpu, *model, {});
+    return backend ? std::move(backend).value() : nullptr;
+}
+
+} // namespace
 
 // A chunk that wants only its last row's logits skips the last layer's outputs for the other
 // rows. Against chunks that ask for every row: the same last rows, the same blocks chosen by the
 // last token, and the same decode steps after, so the caches and states it left agree.
 void TestContextState::lastRowOnlyMatchesAllRows() {
     QFETCH(QString, name);
+    QFETCH(bool, rotated);
     const std::string n = name.toStdString();
-    auto backend = cpuBackend(n.c_str());
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    auto backend = modelFor(n, rotated, tmp);
     QVERIFY(backend);
+    QCOMPARE(backend->model().config.attnUseRope, rotated);
     const std::vector<int> prompt = goldenPrompt(n.c_str());
     QVERIFY(prompt.size() > 2);
     const int vocab = backend->model().config.vocabSize;
