@@ -34,6 +34,7 @@ private:
     QTemporaryDir tmp_;
     std::string realModel_;
     std::string lightningLastModel_;
+    std::string rotatedModel_;
 };
 
 namespace {
@@ -128,6 +129,10 @@ void TestCudaBackend::initTestCase() {
     s.mixers = {"minicpm4", "lightning-attn", "minicpm4", "lightning-attn"};
     lightningLastModel_ = tmp_.filePath("lightning-last").toStdString();
     QVERIFY(testutil::writeTinyModel(lightningLastModel_, s));
+    s.mixers = {"minicpm4", "lightning-attn", "lightning-attn", "minicpm4"};
+    s.attnUseRope = true;
+    rotatedModel_ = tmp_.filePath("rotated-sparse").toStdString();
+    QVERIFY(testutil::writeTinyModel(rotatedModel_, s));
 }
 
 void TestCudaBackend::goldenCases_data() {
@@ -360,9 +365,11 @@ void TestCudaBackend::decodeProductsMatchCublas() {
 }
 
 void TestCudaBackend::lastLayerPrunedMatchesAllRows_data() {
-    QTest::addColumn<bool>("lightningLast");
-    QTest::newRow("sparse last layer") << false;
-    QTest::newRow("lightning last layer") << true;
+    QTest::addColumn<int>("model");
+    QTest::newRow("sparse last layer") << 0;
+    QTest::newRow("lightning last layer") << 1;
+    // The pruned rows take the whole stacked projection and rotate their keys there.
+    QTest::newRow("sparse last layer, rotated") << 2;
 }
 
 // A prefill that wants the last token's logits alone takes the last layer's other rows only as
@@ -370,9 +377,9 @@ void TestCudaBackend::lastLayerPrunedMatchesAllRows_data() {
 // logits: the same last row, and the same steps after it, so the caches and states it left agree.
 // Chunks of 1,000 reach selection by score (from 768 tokens on) in the second chunk.
 void TestCudaBackend::lastLayerPrunedMatchesAllRows() {
-    QFETCH(bool, lightningLast);
-    auto gpu =
-        backendFor(lightningLast ? lightningLastModel_ : realModel_, sala::BackendKind::Cuda);
+    QFETCH(int, model);
+    const std::string dirs[] = {realModel_, lightningLastModel_, rotatedModel_};
+    auto gpu = backendFor(dirs[model], sala::BackendKind::Cuda);
     std::mt19937 rng = gputest::freshRng();
     const std::vector<int> prompt = randomTokens(2500, 1024, rng);
     const std::vector<int> steps = randomTokens(8, 1024, rng);

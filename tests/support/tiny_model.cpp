@@ -33,7 +33,7 @@ nlohmann::json configFor(const TinyModelSpec& s, int vocab) {
             {"lightning_head_dim", s.headDim},
             {"lightning_scale", "1/sqrt(d)"},
             {"lightning_use_rope", true},
-            {"attn_use_rope", false},
+            {"attn_use_rope", s.attnUseRope},
             {"attn_use_output_gate", true},
             {"use_output_gate", true},
             {"use_output_norm", true},

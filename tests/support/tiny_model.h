@@ -25,6 +25,7 @@ struct TinyModelSpec {
     int kernelStride = 4;
     int windowSize = 32;
     int topk = 4;
+    bool attnUseRope = false; // rotate q and k in the sparse layers too
     bool copyTokenizer = true;
 };
 
