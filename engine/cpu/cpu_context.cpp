@@ -104,12 +104,17 @@ Status CpuContext::forwardLayers(std::span<const int> tokens, const ForwardOptio
 
 void CpuContext::projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, int64_t qWidth,
                             int64_t kvWidth) {
-    ThreadPool& pool = backend_.pool();
     s.q.resize(static_cast<size_t>(count * qWidth));
+    s.attn.resize(static_cast<size_t>(count * qWidth));
+    matmul(backend_.pool(), s.x.data(), count, lw.q, s.q.data());
+    projectKeysValues(lw, s, count, kvWidth);
+}
+
+void CpuContext::projectKeysValues(const LayerWeights& lw, Scratch& s, int64_t count,
+                                   int64_t kvWidth) {
+    ThreadPool& pool = backend_.pool();
     s.k.resize(static_cast<size_t>(count * kvWidth));
     s.v.resize(static_cast<size_t>(count * kvWidth));
-    s.attn.resize(static_cast<size_t>(count * qWidth));
-    matmul(pool, s.x.data(), count, lw.q, s.q.data());
     matmul(pool, s.x.data(), count, lw.k, s.k.data());
     matmul(pool, s.x.data(), count, lw.v, s.v.data());
 }
@@ -118,11 +123,7 @@ void CpuContext::sparseKeysValues(int layer, Scratch& s, int64_t start, int64_t 
     const LayerWeights& lw = backend_.model().weights.layers[layer];
     const SparseParams& p = backend_.sparseParams();
     const int64_t KV = config_.kvWidth();
-    ThreadPool& pool = backend_.pool();
-    s.k.resize(static_cast<size_t>(count * KV));
-    s.v.resize(static_cast<size_t>(count * KV));
-    matmul(pool, s.x.data(), count, lw.k, s.k.data());
-    matmul(pool, s.x.data(), count, lw.v, s.v.data());
+    projectKeysValues(lw, s, count, KV);
     if (config_.attnUseRope)
         for (int64_t t = 0; t < count; ++t)
             for (int g = 0; g < config_.numKvHeads; ++g)

@@ -39,6 +39,8 @@ private:
     // q, k and v of `count` tokens into the scratch (and room for the attention output).
     void projectQkv(const LayerWeights& lw, Scratch& s, int64_t count, int64_t qWidth,
                     int64_t kvWidth);
+    // k and v alone: a sparse layer projects queries only for the rows whose outputs it needs.
+    void projectKeysValues(const LayerWeights& lw, Scratch& s, int64_t count, int64_t kvWidth);
     void mlp(int layer, Scratch& s, int64_t count, float* out);
     void truncateTo(int64_t position);
 
