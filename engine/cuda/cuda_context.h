@@ -82,8 +82,9 @@ private:
     Status mlp(int layer, int64_t count);
     // The weight products (cuda_products.cpp): y = x W^T for `rows` rows of x, W [n, width].
     bool gemvFor(int64_t rows, int64_t width, const bf16* w) const;
-    // y = rmsnorm(residual stream) W^T, bf16.
-    Status normProduct(int64_t rows, const bf16* normWeight, const bf16* w, int64_t n, bf16* y);
+    // y = rmsnorm(residual stream) W^T, bf16; rows of y `ldy` apart (0: n), where rows > 1.
+    Status normProduct(int64_t rows, const bf16* normWeight, const bf16* w, int64_t n, bf16* y,
+                       int64_t ldy = 0);
     Status product(int64_t rows, const bf16* x, int64_t width, const bf16* w, int64_t n, void* y,
                    OutType out, float alpha = 1.0f, float beta = 0.0f);
     // residual stream += residual scale * (attention output, normed and gated) Wo^T

@@ -5,11 +5,8 @@
 // (at 128K tokens about 3 % of the products and an eighth of the sparse attention and selection).
 
 #include "cuda_context.h"
-#include "norms.cuh"
 
 namespace sala::cuda {
-
-namespace k = folio::kernels;
 
 namespace {
 
@@ -49,18 +46,13 @@ Status CudaContext::lastLayerForLastToken(int l, int64_t start, int64_t T,
 Status CudaContext::sparseKeysValues(int l, int64_t start, int64_t T) {
     const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
-    const int64_t H = c.hiddenSize;
     bf16* proj = ws_.proj.as<bf16>();
-    const bf16* wKv = layer.wIn + layer.kOffset * H;
+    const bf16* wKv = layer.wIn + layer.kOffset * c.hiddenSize;
     bf16* yKv = proj + layer.kOffset;
     const bool kvOnly = !c.attnUseRope && layer.vOffset == layer.kOffset + c.kvWidth() &&
                         gemmAligned(wKv) && gemmAligned(yKv);
     if (kvOnly) {
-        SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, int(H), layer.inputNorm,
-                                   static_cast<float>(c.rmsNormEps), ws_.x.as<bf16>(), H, nullptr,
-                                   stream_));
-        SALA_TRY(backend_.gemm().run(stream_, T, 2 * c.kvWidth(), H, ws_.x.as<bf16>(), H, wKv, yKv,
-                                     layer.inRows, OutType::BF16));
+        SALA_TRY(normProduct(T, layer.inputNorm, wKv, 2 * c.kvWidth(), yKv, layer.inRows));
     } else {
         SALA_TRY(normProduct(T, layer.inputNorm, layer.wIn, layer.inRows, proj));
         SALA_TRY(sparseRope(l, start, T));

@@ -32,7 +32,7 @@ k::GemvInput normedResidual(const float* residual, const bf16* normWeight, doubl
 } // namespace
 
 Status CudaContext::normProduct(int64_t T, const bf16* normWeight, const bf16* w, int64_t n,
-                                bf16* y) {
+                                bf16* y, int64_t ldy) {
     const int64_t H = config_.hiddenSize;
     const float eps = static_cast<float>(config_.rmsNormEps);
     if (gemvFor(T, H, w)) {
@@ -42,7 +42,8 @@ Status CudaContext::normProduct(int64_t T, const bf16* normWeight, const bf16* w
     }
     SALA_CUDA(k::launchRmsNorm(ws_.h.as<float>(), H, T, int(H), normWeight, eps, ws_.x.as<bf16>(),
                                H, nullptr, stream_));
-    return backend_.gemm().run(stream_, T, n, H, ws_.x.as<bf16>(), H, w, y, n, OutType::BF16);
+    return backend_.gemm().run(stream_, T, n, H, ws_.x.as<bf16>(), H, w, y, ldy > 0 ? ldy : n,
+                               OutType::BF16);
 }
 
 Status CudaContext::product(int64_t T, const bf16* x, int64_t width, const bf16* w, int64_t n,
