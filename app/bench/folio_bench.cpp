@@ -207,7 +207,9 @@ void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::Tim
                   {"decode", r.marks.decodeBegin, r.marks.decodeEnd, r.decoded, "steps"}};
     for (const auto& p : phases) {
         if (r.reopened && std::string_view(p.key) == "prefill") continue; // none ran
-        const TimelineSummary s = summarizeTimeline(recs, p.from, p.to);
+        // Decode steps are alike; prefill chunks are not (each sees a longer context).
+        const bool spread = std::string_view(p.key) == "prefill";
+        const TimelineSummary s = summarizeTimeline(recs, p.from, p.to, spread ? p.passes : 1);
         const std::string title = std::string(p.key) + " of context " + std::to_string(r.context) +
                                   " (" + std::to_string(p.passes) + " " + p.passName + ")";
         std::fputs(formatTimeline(s, title, p.passes, 15).c_str(), stdout);

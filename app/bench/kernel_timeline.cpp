@@ -33,6 +33,28 @@ double ms(uint64_t ns, int passes) {
     return ns / 1e6 / std::max(passes, 1);
 }
 
+// The entries split by pass: their first, middle and last pass, in ms.
+std::string formatPassSpread(const TimelineSummary& s, int passes, int top) {
+    std::string out;
+    char line[512];
+    int shown = 0;
+    for (const TimelineEntry& e : s.entries) {
+        if (shown == top) break;
+        if (e.perPass.size() != size_t(passes) || passes < 2) continue;
+        if (shown++ == 0) {
+            std::snprintf(line, sizeof line,
+                          "\n| kernel | pass 1 | pass %d | pass %d |\n|---|---|---|---|\n",
+                          passes / 2 + 1, passes);
+            out += line;
+        }
+        std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f |\n", e.name.c_str(),
+                      ms(e.perPass.front(), 1), ms(e.perPass[passes / 2], 1),
+                      ms(e.perPass.back(), 1));
+        out += line;
+    }
+    return out;
+}
+
 } // namespace
 
 std::string shortKernelName(const std::string& name) {
@@ -50,7 +72,7 @@ std::string shortKernelName(const std::string& name) {
 }
 
 TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, uint64_t from,
-                                  uint64_t to) {
+                                  uint64_t to, int passes) {
     std::vector<const TimelineRecord*> in;
     for (const TimelineRecord& r : records)
         if (r.start >= from && r.start < to && r.end >= r.start) in.push_back(&r);
@@ -60,6 +82,7 @@ TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, ui
     s.records = static_cast<int64_t>(in.size());
     if (in.empty()) return s;
     std::map<std::string, TimelineEntry> entries;
+    std::map<std::string, std::vector<uint64_t>> durations; // in start order, when passes > 1
     std::map<std::pair<std::string, std::string>, TimelineGap> gaps;
     // A phase launches a few dozen kernels thousands of times: demangle each name once.
     std::map<std::string, std::string> shortNames;
@@ -77,6 +100,7 @@ TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, ui
         e.name = name;
         ++e.count;
         e.nanoseconds += r.end - r.start;
+        if (passes > 1) durations[name].push_back(r.end - r.start);
         if (i > 0 && r.start > coveredTo) {
             s.busy += coveredTo - coveredFrom;
             TimelineGap& g = gaps[{last, name}];
@@ -95,6 +119,13 @@ TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, ui
     }
     s.busy += coveredTo - coveredFrom;
     s.span = coveredTo - in.front()->start;
+    for (auto& [name, list] : durations) {
+        if (list.size() % passes != 0) continue;
+        const size_t each = list.size() / passes;
+        std::vector<uint64_t>& perPass = entries[name].perPass;
+        perPass.assign(passes, 0);
+        for (size_t i = 0; i < list.size(); ++i) perPass[i / each] += list[i];
+    }
     s.entries = largestFirst<decltype(entries), TimelineEntry>(entries);
     s.gaps = largestFirst<decltype(gaps), TimelineGap>(gaps);
     return s;
@@ -120,6 +151,7 @@ std::string formatTimeline(const TimelineSummary& s, const std::string& title, i
                       ms(e.marginal, passes), total ? 100.0 * e.nanoseconds / total : 0.0);
         out += line;
     }
+    out += formatPassSpread(s, passes, top);
     if (s.gaps.empty()) return out;
     std::snprintf(line, sizeof line, "\n| idle after | before | count | %s |\n|---|---|---|---|\n",
                   unit);

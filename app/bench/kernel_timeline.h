@@ -25,6 +25,10 @@ struct TimelineEntry {
     // programmatic dependent starts while its predecessor runs, so its own span counts waiting;
     // this counts only what it added to the chain. Over all entries and gaps it sums to the span.
     uint64_t marginal = 0;
+    // With passes > 1 and a count that is a multiple of it: the time of each consecutive run of
+    // count / passes records, in start order. Prefill chunks grow with the context before them,
+    // so the first and last chunks tell which kernels grow with it.
+    std::vector<uint64_t> perPass;
 };
 
 // Idle time between two records, by the names of the record before and after it.
@@ -47,11 +51,12 @@ struct TimelineSummary {
 // one kernel add up. Names that are no C++ symbol (cuBLAS's kernels) stay as they are.
 std::string shortKernelName(const std::string& name);
 
-// The records that start in [from, to).
+// The records that start in [from, to), in `passes` alike passes (prefill chunks, decode steps).
 TimelineSummary summarizeTimeline(const std::vector<TimelineRecord>& records, uint64_t from,
-                                  uint64_t to);
+                                  uint64_t to, int passes = 1);
 
-// A Markdown table of the `top` largest entries and gaps, per pass where `passes` > 1.
+// A Markdown table of the `top` largest entries and gaps, per pass where `passes` > 1; with
+// entries split by pass, also their first, middle and last pass.
 std::string formatTimeline(const TimelineSummary& summary, const std::string& title, int passes,
                            int top);
 

@@ -20,6 +20,7 @@ private slots:
     void windowKeepsRecordsStartingInside();
     void emptyWindow();
     void tablePerPass();
+    void passesSplitInStartOrder();
 };
 
 void TestKernelTimeline::shortNames() {
@@ -124,6 +125,28 @@ void TestKernelTimeline::tablePerPass() {
     QVERIFY(table.contains("| m | 2 | 1.000 | 1.000 | 20.0 % |"));
     QVERIFY(table.indexOf("| k |") < table.indexOf("| m |"));
     QVERIFY(table.contains("| m | k | 1 | 0.500 |"));
+}
+
+void TestKernelTimeline::passesSplitInStartOrder() {
+    // Three passes; "a" runs twice per pass and grows, "b" runs 4 times (no multiple of 3).
+    // Given out of order: the split follows the start times.
+    const std::vector<TimelineRecord> recs = {
+        {"a", 50'000'000, 53'000'000}, {"a", 0, 1'000'000},           {"b", 1'000'000, 1'500'000},
+        {"a", 2'000'000, 3'000'000},   {"a", 20'000'000, 22'000'000}, {"b", 30'000'000, 30'100'000},
+        {"a", 23'000'000, 25'000'000}, {"a", 40'000'000, 43'000'000}, {"b", 60'000'000, 60'100'000},
+        {"b", 61'000'000, 61'100'000}};
+    const auto s = summarizeTimeline(recs, 0, 100'000'000, 3);
+    QCOMPARE(s.entries[0].name, std::string("a"));
+    QCOMPARE(s.entries[0].perPass, (std::vector<uint64_t>{2'000'000, 4'000'000, 6'000'000}));
+    QVERIFY(s.entries[1].perPass.empty());
+    const QString table = QString::fromStdString(formatTimeline(s, "prefill", 3, 5));
+    QVERIFY2(table.contains("| kernel | pass 1 | pass 2 | pass 3 |"), qPrintable(table));
+    QVERIFY(table.contains("| a | 2.000 | 4.000 | 6.000 |"));
+    QVERIFY(!table.contains("| b | 0."));
+    // One pass: nothing to split, no second table.
+    const auto one = summarizeTimeline(recs, 0, 100'000'000);
+    QVERIFY(one.entries[0].perPass.empty());
+    QVERIFY(!QString::fromStdString(formatTimeline(one, "decode", 1, 5)).contains("pass 1"));
 }
 
 QTEST_GUILESS_MAIN(TestKernelTimeline)
