@@ -36,6 +36,7 @@ Result<std::unique_ptr<Backend>> createCuda(std::shared_ptr<const Model> model,
     o.decodeGraphs = options.decodeGraphs;
     o.warmUp = options.warmUp;
     o.decodeProducts = options.decodeProducts;
+    o.selectionOverlapFrom = options.selectionOverlapFrom;
     o.seed = options.seed;
     auto backend = cuda::CudaBackend::create(std::move(model), o, options.progress);
     if (!backend) return backend.error();

@@ -118,6 +118,10 @@ struct BackendOptions {
     bool warmUp = true;         // CUDA: load the kernels with a scratch chunk before returning
     bool decodeProducts = true; // CUDA: one-token products through Folio's matrix-vector kernel,
                                 // not cuBLASLt (false for comparison)
+    // CUDA: in prefill chunks that start at this position or later, a sparse layer selects the
+    // blocks of each quarter of the chunk while the quarter before attends (see
+    // cuda_selection_overlap.cpp); negative: never.
+    int64_t selectionOverlapFrom = 262144;
     // While the backend reads the weights (the CPU backend touches their pages, the CUDA backend
     // uploads them): bytes done of all. Returning false stops the load, and createBackend fails
     // with ErrorCode::Cancelled.

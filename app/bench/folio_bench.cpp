@@ -39,7 +39,7 @@ const char* kHelp =
     "                   [--contexts 8192,131072,1048576] [--decode 256] [--chunk 8192]\n"
     "                   [--vram-limit 32G] [--backend auto|cpu|cuda] [--json OUT] [--seed S]\n"
     "                   [--no-graphs] [--no-warm-up] [--cublas-decode] [--snapshot-dir DIR]\n"
-    "                   [--timeline] [--prefill-states DIR]\n"
+    "                   [--timeline] [--prefill-states DIR] [--selection-overlap-from N]\n"
     "Measures per context length: prefill tok/s, time to first token, decode tok/s, and\n"
     "memory by category; with the CUDA backend also the device's bf16 GEMM rate and copy\n"
     "bandwidth, and each figure as a fraction of its roofline. --no-graphs launches each decode\n"
@@ -56,7 +56,9 @@ const char* kHelp =
     "--prefill-states reopens each context from a state file in DIR that an earlier run of the\n"
     "same model, length and seed saved there, instead of prefilling it (its prefill figures are\n"
     "then not measured); a context that has no such file is prefilled and saved there. For A/B\n"
-    "runs of decode speed between builds whose state files have the same format.\n";
+    "runs of decode speed between builds whose state files have the same format.\n"
+    "--selection-overlap-from sets the position from which a sparse layer's block selection\n"
+    "runs beside its attention in prefill chunks (default the engine's; -1: never).\n";
 
 // GPU clock readings around the timed phases of one context, for the timeline.
 struct PhaseMarks {
@@ -229,7 +231,7 @@ void reportTimeline(const Row& r, int chunk, const std::vector<folio::bench::Tim
 int main(int argc, char** argv) {
     Args args(std::vector<std::string>(argv + 1, argv + argc),
               {"config", "model", "contexts", "decode", "chunk", "vram-limit", "backend", "json",
-               "seed", "threads", "snapshot-dir", "prefill-states"});
+               "seed", "threads", "snapshot-dir", "prefill-states", "selection-overlap-from"});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -247,6 +249,8 @@ int main(int argc, char** argv) {
     options.decodeGraphs = !args.has("no-graphs");
     options.warmUp = !args.has("no-warm-up");
     options.decodeProducts = !args.has("cublas-decode");
+    options.selectionOverlapFrom =
+        args.integer("selection-overlap-from", options.selectionOverlapFrom);
     if (auto limit = args.value("vram-limit")) {
         auto bytes = sala::parseByteSize(*limit);
         if (!bytes) {

@@ -28,6 +28,7 @@ Result<std::unique_ptr<CudaBackend>> CudaBackend::create(std::shared_ptr<const M
 
 CudaBackend::~CudaBackend() {
     if (stream_) cudaStreamDestroy(stream_);
+    if (selectionStream_) cudaStreamDestroy(selectionStream_);
 }
 
 Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOptions& options,
@@ -41,6 +42,10 @@ Status CudaBackend::init(std::shared_ptr<const Model> model, const CudaBackendOp
     SALA_CUDA(cudaGetDeviceProperties(&prop, options.device));
     deviceName_ = prop.name;
     SALA_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    int leastPriority = 0, greatestPriority = 0;
+    SALA_CUDA(cudaDeviceGetStreamPriorityRange(&leastPriority, &greatestPriority));
+    SALA_CUDA(
+        cudaStreamCreateWithPriority(&selectionStream_, cudaStreamNonBlocking, greatestPriority));
 
     const ModelConfig& c = model_->config;
     size_t freeBytes = 0, totalBytes = 0;

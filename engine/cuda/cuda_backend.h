@@ -20,6 +20,7 @@ struct CudaBackendOptions {
     bool decodeGraphs = true;   // one-token steps replay a captured graph instead of launching
     bool warmUp = true;         // run one chunk and one step while loading (see warmUp)
     bool decodeProducts = true; // one-token products through launchGemv instead of cuBLASLt
+    int64_t selectionOverlapFrom = 262144; // see BackendOptions
 };
 
 class CudaBackend final : public Backend {
@@ -37,6 +38,9 @@ public:
     const CudaWeights& weights() const { return weights_; }
     Gemm& gemm() { return gemm_; }
     cudaStream_t stream() const { return stream_; }
+    // Where contexts run a sparse layer's block selection beside its attention (highest
+    // priority, so that the selection's thread blocks take the SMs' free room first).
+    cudaStream_t selectionStream() const { return selectionStream_; }
     const float* slopes() const { return slopes_.as<float>(); }
     const CudaBackendOptions& options() const { return options_; }
     // The plan for the memory free after the weights were placed.
@@ -54,6 +58,7 @@ private:
     std::shared_ptr<const Model> model_;
     CudaBackendOptions options_;
     cudaStream_t stream_ = nullptr;
+    cudaStream_t selectionStream_ = nullptr;
     CudaWeights weights_;
     DeviceBuffer slopes_;
     Gemm gemm_;

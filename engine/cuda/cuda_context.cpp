@@ -7,6 +7,11 @@ namespace sala::cuda {
 CudaContext::CudaContext(CudaBackend& backend)
     : backend_(backend), config_(backend.model().config), stream_(backend.stream()) {}
 
+CudaContext::~CudaContext() {
+    for (cudaEvent_t e : partEvents_)
+        if (e) cudaEventDestroy(e);
+}
+
 uint64_t CudaContext::Workspace::bytes() const {
     uint64_t n = 0;
     for (const DeviceBuffer* b : {&ids, &h, &x, &proj, &attn, &act, &blocks, &select, &decode,
@@ -23,6 +28,8 @@ Status CudaContext::init() {
     for (int l = 0; l < config_.numLayers; ++l)
         if (config_.layerKinds[l] == LayerKind::Lightning)
             SALA_TRY(linear_[l].allocate(stateBytes));
+    for (cudaEvent_t& e : partEvents_)
+        SALA_CUDA(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     reset();
     return cudaStatus(cudaStreamSynchronize(stream_), "context init");
 }

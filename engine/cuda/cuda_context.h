@@ -14,6 +14,9 @@ namespace sala::cuda {
 class CudaContext final : public Context {
 public:
     explicit CudaContext(CudaBackend& backend);
+    ~CudaContext() override;
+    CudaContext(const CudaContext&) = delete;
+    CudaContext& operator=(const CudaContext&) = delete;
     Status init();
 
     Status forward(std::span<const int> tokens, const ForwardOptions& options,
@@ -35,6 +38,9 @@ public:
     // it was recorded with move), and how many steps replayed it.
     int graphCaptures() const { return stepGraph_.captures(); }
     int64_t graphReplays() const { return graphReplays_; }
+    // Sparse layers whose selection ran beside their attention (cuda_selection_overlap.cpp).
+    int64_t overlappedLayers() const { return overlappedLayers_; }
+    static constexpr int kSelectionParts = 4;
 
 private:
     struct SparseState {
@@ -64,7 +70,14 @@ private:
     Status graphStep(int token);
     Status sparseLayer(int layer, folio::kernels::Position start, int64_t count,
                        ForwardOutput* selections);
-    Status sparseSelect(int layer, folio::kernels::Position start, int64_t count);
+    // The block selection of rows [first, first + count) of a chunk at `start` (a decode step's
+    // one row when `start` is on the device), on `stream`.
+    Status sparseSelect(int layer, folio::kernels::Position start, int64_t first, int64_t count,
+                        cudaStream_t stream);
+    // The prefill attention of rows [first, first + count) of a chunk at `start`.
+    Status attendRows(int layer, int64_t start, int64_t first, int64_t count);
+    bool overlapsSelection(folio::kernels::Position start, int64_t count) const;
+    Status selectWhileAttending(int layer, int64_t start, int64_t count);
     // The parts of sparseLayer: the rotation of q and k where the model has it, and the
     // selection and attention of `count` queries whose keys are in the cache.
     Status sparseRope(int layer, folio::kernels::Position start, int64_t count);
@@ -119,6 +132,9 @@ private:
     std::map<CheckpointId, Checkpoint> checkpoints_;
     CheckpointId nextCheckpoint_ = 1;
     bool broken_ = false;
+    // [0]: the chunk's inputs are ready; [1 + p]: part p's blocks are chosen.
+    cudaEvent_t partEvents_[kSelectionParts + 1] = {};
+    int64_t overlappedLayers_ = 0;
 };
 
 } // namespace sala::cuda

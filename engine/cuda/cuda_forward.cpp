@@ -286,26 +286,28 @@ Status CudaContext::compress(int l, int64_t start, int64_t T) {
     return {};
 }
 
-Status CudaContext::sparseSelect(int l, k::Position start, int64_t T) {
+Status CudaContext::sparseSelect(int l, k::Position start, int64_t first, int64_t T,
+                                 cudaStream_t stream) {
     const ModelConfig& c = config_;
     const CudaLayer& layer = backend_.weights().layers[l];
     const SparseState& s = sparse_[l];
     const auto& sc = c.sparse;
     const int64_t d = c.headDim;
     const k::SparseSelectParams sp = selectParams(c);
-    const bf16* q = ws_.proj.as<bf16>() + layer.qOffset;
     const int64_t k1Stride = compressedCapacity(sc.kernelSize, sc.kernelStride) * d;
     const int64_t k2Stride = compressedCapacity(sc.kernelSize2(), sc.kernelStride2()) * d;
+    const bf16* q = ws_.proj.as<bf16>() + layer.qOffset;
     int32_t* blocks = ws_.blocks.as<int32_t>();
     if (start.device)
         SALA_CUDA(k::launchSparseSelectStep(sp, q, start.device, capacity_ - 1, s.k1.as<bf16>(),
                                             k1Stride, s.k2.as<bf16>(), k2Stride, blocks,
-                                            ws_.select.get(), ws_.select.bytes(), stream_,
+                                            ws_.select.get(), ws_.select.bytes(), stream,
                                             outputWeights(c, layer)));
     else
-        SALA_CUDA(k::launchSparseSelect(sp, q, layer.inRows, T, start.value, s.k1.as<bf16>(),
-                                        k1Stride, s.k2.as<bf16>(), k2Stride, blocks,
-                                        ws_.select.get(), ws_.select.bytes(), stream_));
+        SALA_CUDA(k::launchSparseSelect(
+            sp, q + first * layer.inRows, layer.inRows, T, start.value + first, s.k1.as<bf16>(),
+            k1Stride, s.k2.as<bf16>(), k2Stride, blocks + first * c.numKvHeads * sc.topkTotal(),
+            ws_.select.get(), ws_.select.bytes(), stream));
     return {};
 }
 
@@ -328,28 +330,36 @@ Status CudaContext::sparseRope(int l, k::Position start, int64_t T) {
 
 Status CudaContext::sparseAttend(int l, k::Position start, int64_t T, ForwardOutput* selections) {
     const ModelConfig& c = config_;
-    const CudaLayer& layer = backend_.weights().layers[l];
-    const int64_t stride = layer.inRows;
-    const int64_t d = c.headDim;
-    const bf16* proj = ws_.proj.as<bf16>();
-    const SparseState& s = sparse_[l];
-    const int64_t headStride = capacity_ * d;
-    SALA_TRY(sparseSelect(l, start, T));
-
-    const auto& sc = c.sparse;
-    const int32_t* blocks = ws_.blocks.as<int32_t>();
-    bf16* out = ws_.attn.as<bf16>();
-    if (T == 1)
+    if (overlapsSelection(start, T)) {
+        SALA_TRY(selectWhileAttending(l, start.value, T));
+    } else if (T > 1) {
+        SALA_TRY(sparseSelect(l, start, 0, T, stream_));
+        SALA_TRY(attendRows(l, start.value, 0, T));
+    } else {
+        SALA_TRY(sparseSelect(l, start, 0, T, stream_));
+        const CudaLayer& layer = backend_.weights().layers[l];
+        const SparseState& s = sparse_[l];
         SALA_CUDA(k::launchSparseAttentionDecode(
-            proj + layer.qOffset, c.numHeads, c.numKvHeads, int(d), start, s.keys.as<bf16>(),
-            s.values.as<bf16>(), headStride, blocks, sc.topkTotal(), sc.blockSize, out,
-            ws_.decode.as<float>(), ws_.decode.bytes(), stream_));
-    else
-        SALA_CUDA(k::launchSparseAttentionPrefill(
-            proj + layer.qOffset, stride, T, start.value, c.numHeads, c.numKvHeads, int(d),
-            s.keys.as<bf16>(), s.values.as<bf16>(), headStride, blocks, sc.topkTotal(),
-            sc.blockSize, out, c.attnWidth(), stream_));
+            ws_.proj.as<bf16>() + layer.qOffset, c.numHeads, c.numKvHeads, int(c.headDim), start,
+            s.keys.as<bf16>(), s.values.as<bf16>(), capacity_ * c.headDim, ws_.blocks.as<int32_t>(),
+            c.sparse.topkTotal(), c.sparse.blockSize, ws_.attn.as<bf16>(), ws_.decode.as<float>(),
+            ws_.decode.bytes(), stream_));
+    }
     if (selections) SALA_TRY(copyLastSelection(l, T, *selections));
+    return {};
+}
+
+Status CudaContext::attendRows(int l, int64_t start, int64_t first, int64_t T) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const SparseState& s = sparse_[l];
+    const int64_t stride = layer.inRows;
+    const int topk = c.sparse.topkTotal();
+    SALA_CUDA(k::launchSparseAttentionPrefill(
+        ws_.proj.as<bf16>() + layer.qOffset + first * stride, stride, T, start + first, c.numHeads,
+        c.numKvHeads, int(c.headDim), s.keys.as<bf16>(), s.values.as<bf16>(), capacity_ * c.headDim,
+        ws_.blocks.as<int32_t>() + first * c.numKvHeads * topk, topk, c.sparse.blockSize,
+        ws_.attn.as<bf16>() + first * c.attnWidth(), c.attnWidth(), stream_));
     return {};
 }
 

@@ -29,6 +29,7 @@ private slots:
     void decodeProductsMatchCublas();
     void lastLayerPrunedMatchesAllRows_data();
     void lastLayerPrunedMatchesAllRows();
+    void selectionBesideAttentionMatchesInOrder();
 
 private:
     QTemporaryDir tmp_;
@@ -397,6 +398,40 @@ void TestCudaBackend::lastLayerPrunedMatchesAllRows() {
         for (float x : a[i]) QVERIFY2(std::isfinite(x), "a pruned prefill gave a non-finite logit");
         const double err = gputest::relativeL2(a[i].data(), b[i].data(), a[i].size());
         QVERIFY2(err < 1e-2, qPrintable(QString("row %1: relative L2 %2").arg(i).arg(err)));
+    }
+}
+
+// A sparse layer whose block selection runs on the selection stream beside its attention
+// (cuda_selection_overlap.cpp) computes what the one-stream order computes, bit for bit: the
+// same kernels on the same rows, only when they run differs. An attention part that started
+// before its part's blocks were chosen would read the lists of the layer before. Chunks of
+// 1,000 rows go in parts of 256; selection by score starts at 768 tokens.
+void TestCudaBackend::selectionBesideAttentionMatchesInOrder() {
+    sala::BackendOptions beside, inOrder;
+    beside.selectionOverlapFrom = 0;
+    inOrder.selectionOverlapFrom = -1;
+    auto a = backendFor(realModel_, sala::BackendKind::Cuda, beside);
+    auto b = backendFor(realModel_, sala::BackendKind::Cuda, inOrder);
+    std::mt19937 rng = gputest::freshRng();
+    const std::vector<int> prompt = randomTokens(2500, 1024, rng);
+    const std::vector<int> steps = randomTokens(8, 1024, rng);
+    auto ca = contextOf(*a);
+    auto cb = contextOf(*b);
+    const auto ra = runSequence(*ca, prompt, 1000, steps);
+    const auto rb = runSequence(*cb, prompt, 1000, steps);
+    const auto* overlapped = dynamic_cast<const sala::cuda::CudaContext*>(ca.get());
+    const auto* plain = dynamic_cast<const sala::cuda::CudaContext*>(cb.get());
+    QVERIFY(overlapped && plain);
+    QVERIFY2(overlapped->overlappedLayers() > 0, "no layer ran its selection beside attention");
+    QCOMPARE(plain->overlappedLayers(), int64_t(0));
+    QCOMPARE(ra.size(), steps.size() + 1);
+    QCOMPARE(rb.size(), ra.size());
+    for (size_t i = 0; i < ra.size(); ++i) {
+        for (float x : ra[i]) QVERIFY2(std::isfinite(x), "a non-finite logit");
+        QVERIFY2(ra[i] == rb[i], qPrintable(QString("row %1 differs: relative L2 %2")
+                                                .arg(i)
+                                                .arg(gputest::relativeL2(ra[i].data(), rb[i].data(),
+                                                                         ra[i].size()))));
     }
 }
 
