@@ -4,11 +4,20 @@
 
 namespace folio::bench {
 
+namespace {
+
+// The width of a layer's keys (and of its values).
+double keyValueWidth(const sala::ModelConfig& c, sala::LayerKind kind) {
+    return kind == sala::LayerKind::Sparse ? c.kvWidth() : c.lightningWidth();
+}
+
+} // namespace
+
 double layerMatrixElements(const sala::ModelConfig& c, sala::LayerKind kind) {
     const double H = c.hiddenSize, I = c.intermediateSize;
     const bool sparse = kind == sala::LayerKind::Sparse;
     const double q = sparse ? c.attnWidth() : c.lightningWidth();
-    const double kv = sparse ? c.kvWidth() : c.lightningWidth();
+    const double kv = keyValueWidth(c, kind);
     const double gate = sparse ? (c.attnUseOutputGate ? q : 0) : (c.useOutputGate ? q : 0);
     return H * (q + 2 * kv + gate) + q * H + 3 * H * I;
 }
@@ -59,10 +68,8 @@ double prefillFlops(const sala::ModelConfig& c, int64_t tokens) {
         flops +=
             2.0 * layerMatrixElements(c, kind) * outputs + attentionFlops(c, kind, n - outputs, n);
         if (outputs == n) continue;
-        const bool sparse = kind == sala::LayerKind::Sparse;
-        const double kv = sparse ? c.kvWidth() : c.lightningWidth();
-        flops += 2.0 * c.hiddenSize * 2 * kv * (n - outputs);
-        if (!sparse)
+        flops += 2.0 * c.hiddenSize * 2 * keyValueWidth(c, kind) * (n - outputs);
+        if (kind == sala::LayerKind::Lightning)
             flops += 2.0 * c.lightningHeads * double(c.lightningHeadDim) * c.lightningHeadDim *
                      (n - outputs);
     }
