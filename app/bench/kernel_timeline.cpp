@@ -36,11 +36,12 @@ double ms(uint64_t ns, int passes) {
 // The entries split by pass: their first, middle and last pass, in ms.
 std::string formatPassSpread(const TimelineSummary& s, int passes, int top) {
     std::string out;
+    if (passes < 2) return out;
     char line[512];
     int shown = 0;
     for (const TimelineEntry& e : s.entries) {
         if (shown == top) break;
-        if (e.perPass.size() != size_t(passes) || passes < 2) continue;
+        if (e.perPass.size() != size_t(passes)) continue;
         if (shown++ == 0) {
             std::snprintf(line, sizeof line,
                           "\n| kernel | pass 1 | pass %d | pass %d |\n|---|---|---|---|\n",

@@ -74,8 +74,10 @@ private:
     // one row when `start` is on the device), on `stream`.
     Status sparseSelect(int layer, folio::kernels::Position start, int64_t first, int64_t count,
                         cudaStream_t stream);
-    // The prefill attention of rows [first, first + count) of a chunk at `start`.
+    // The prefill attention of rows [first, first + count) of a chunk at `start`, and the
+    // attention of one row (a decode step's, or a one-token chunk's).
     Status attendRows(int layer, int64_t start, int64_t first, int64_t count);
+    Status attendOne(int layer, folio::kernels::Position position);
     bool overlapsSelection(folio::kernels::Position start, int64_t count) const;
     Status selectWhileAttending(int layer, int64_t start, int64_t count);
     // The parts of sparseLayer: the rotation of q and k where the model has it, and the

@@ -329,23 +329,25 @@ Status CudaContext::sparseRope(int l, k::Position start, int64_t T) {
 }
 
 Status CudaContext::sparseAttend(int l, k::Position start, int64_t T, ForwardOutput* selections) {
-    const ModelConfig& c = config_;
     if (overlapsSelection(start, T)) {
         SALA_TRY(selectWhileAttending(l, start.value, T));
-    } else if (T > 1) {
-        SALA_TRY(sparseSelect(l, start, 0, T, stream_));
-        SALA_TRY(attendRows(l, start.value, 0, T));
     } else {
         SALA_TRY(sparseSelect(l, start, 0, T, stream_));
-        const CudaLayer& layer = backend_.weights().layers[l];
-        const SparseState& s = sparse_[l];
-        SALA_CUDA(k::launchSparseAttentionDecode(
-            ws_.proj.as<bf16>() + layer.qOffset, c.numHeads, c.numKvHeads, int(c.headDim), start,
-            s.keys.as<bf16>(), s.values.as<bf16>(), capacity_ * c.headDim, ws_.blocks.as<int32_t>(),
-            c.sparse.topkTotal(), c.sparse.blockSize, ws_.attn.as<bf16>(), ws_.decode.as<float>(),
-            ws_.decode.bytes(), stream_));
+        SALA_TRY(T > 1 ? attendRows(l, start.value, 0, T) : attendOne(l, start));
     }
     if (selections) SALA_TRY(copyLastSelection(l, T, *selections));
+    return {};
+}
+
+Status CudaContext::attendOne(int l, k::Position position) {
+    const ModelConfig& c = config_;
+    const CudaLayer& layer = backend_.weights().layers[l];
+    const SparseState& s = sparse_[l];
+    SALA_CUDA(k::launchSparseAttentionDecode(
+        ws_.proj.as<bf16>() + layer.qOffset, c.numHeads, c.numKvHeads, int(c.headDim), position,
+        s.keys.as<bf16>(), s.values.as<bf16>(), capacity_ * c.headDim, ws_.blocks.as<int32_t>(),
+        c.sparse.topkTotal(), c.sparse.blockSize, ws_.attn.as<bf16>(), ws_.decode.as<float>(),
+        ws_.decode.bytes(), stream_));
     return {};
 }
 

@@ -29,14 +29,15 @@ Status CudaContext::selectWhileAttending(int l, int64_t start, int64_t T) {
     SALA_CUDA(cudaStreamWaitEvent(side, partEvents_[0]));
     int part = 0;
     for (int64_t first = 0; first < T; first += per, ++part) {
-        const Status chosen = sparseSelect(l, start, first, std::min(per, T - first), side);
+        Status chosen = sparseSelect(l, start, first, std::min(per, T - first), side);
+        if (chosen.ok())
+            chosen = cudaStatus(cudaEventRecord(partEvents_[1 + part], side), "selection event");
         if (!chosen.ok()) {
             // Nothing on the context's stream may pass selections still running.
             cudaEventRecord(partEvents_[0], side);
             cudaStreamWaitEvent(stream_, partEvents_[0]);
             return chosen;
         }
-        SALA_CUDA(cudaEventRecord(partEvents_[1 + part], side));
     }
     part = 0;
     for (int64_t first = 0; first < T; first += per, ++part) {
